@@ -1,0 +1,8 @@
+//! # warmup
+//!
+//! A declarative workflow engine that moves a brand's email sending off Klaviyo
+//! gradually. Campaign engineers describe warm-up scenarios in YAML; warmup checks
+//! them, compiles them to a DAG and runs them on a schedule, keeping customers,
+//! events and progress in an embedded sled store.
+
+pub mod cli;
