@@ -6,3 +6,6 @@
 //! events and progress in an embedded sled store.
 
 pub mod cli;
+pub mod project;
+pub mod scenario;
+pub mod schema;

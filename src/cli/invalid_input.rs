@@ -12,12 +12,18 @@ pub struct InvalidInput {
 impl InvalidInput {
     /// An invalid-input error whose message still has to be printed.
     pub fn new(message: impl Into<String>) -> Self {
-        Self { message: message.into(), reported: false }
+        Self {
+            message: message.into(),
+            reported: false,
+        }
     }
 
     /// An invalid-input error whose details were already printed.
     pub fn reported(message: impl Into<String>) -> Self {
-        Self { message: message.into(), reported: true }
+        Self {
+            message: message.into(),
+            reported: true,
+        }
     }
 
     /// Whether the details were already printed.

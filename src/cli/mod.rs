@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod invalid_input;
+mod schema;
 
 pub use invalid_input::InvalidInput;
 
@@ -25,7 +26,10 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Write the JSON Schemas of the project and scenario files.
+    Schema(schema::SchemaArgs),
+}
 
 /// Parses the command line, runs it, prints any error and returns the exit code.
 pub fn main() -> ExitCode {
@@ -38,7 +42,9 @@ pub fn main() -> ExitCode {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command {}
+    match cli.command {
+        Command::Schema(args) => schema::run(args),
+    }
 }
 
 fn report(error: &anyhow::Error) -> ExitCode {

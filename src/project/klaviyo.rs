@@ -1,0 +1,46 @@
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::SecretSource;
+
+/// The Klaviyo integration.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KlaviyoConfig {
+    /// Private API key (`pk_…`).
+    pub api_key: SecretSource,
+    /// API base URL. Default `https://a.klaviyo.com`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    /// API revision sent with every call. Default `2026-07-15`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    /// Klaviyo profile field to customer property, e.g. `phone_number: klaviyo_phone`.
+    /// Custom properties are addressed as `properties.NAME`.
+    #[serde(default)]
+    pub properties: BTreeMap<String, String>,
+    /// Klaviyo list id to consent category: joining the list accepts the category,
+    /// leaving it rejects it.
+    #[serde(default)]
+    pub lists: BTreeMap<String, String>,
+    /// How often `warmup run` syncs.
+    #[serde(default)]
+    pub sync: SyncIntervals,
+}
+
+/// Sync schedule, as durations like `24h`, `2h`, `1m`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SyncIntervals {
+    /// Profiles. Default `24h`; at least `1m`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profiles: Option<String>,
+    /// Consent and campaign events. Default `2h`; at least `1m`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<String>,
+    /// List-membership reconciliation. Default `24h`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reconcile: Option<String>,
+}
