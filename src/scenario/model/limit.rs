@@ -85,7 +85,7 @@ pub enum CapValue {
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum PriorityRule {
     /// Customers matching this predicate go first.
-    Matching(Predicate),
+    Matching(Box<Predicate>),
     /// Customers with the most recent value of this date-time property go first.
     Recent(String),
     /// Customers with the largest value of this numeric property go first.

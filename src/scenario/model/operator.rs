@@ -14,7 +14,7 @@ pub struct ConditionNode {
     pub name: Option<String>,
     /// The predicate.
     #[serde(rename = "if")]
-    pub predicate: Predicate,
+    pub predicate: Box<Predicate>,
     /// Node for customers for whom the predicate is true; none ends their path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub yes: Option<NodeId>,
