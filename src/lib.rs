@@ -9,3 +9,4 @@ pub mod cli;
 pub mod project;
 pub mod scenario;
 pub mod schema;
+pub mod template;
