@@ -6,4 +6,5 @@
 //! A raw [`model::ScenarioFile`] is never executed: checking compiles it into a
 //! validated scenario whose node references are graph indices.
 
+pub mod compiled;
 pub mod model;
