@@ -3,7 +3,8 @@
 //! Templates see these roots: `customer` (properties plus `id`, `email`,
 //! `klaviyo_id`, `mailbox_provider`), `event` (for event-triggered runs),
 //! `params`, `plans`, `run` (`id`, `scenario`, `version`, `started_at`), `day`
-//! (1 for a `repeat` trigger's first fire) and `now` (RFC 3339). Undefined
+//! (1 for a `repeat` trigger's first fire) and `now` (RFC 3339); e-mail templates
+//! also see `unsubscribe_url`, webhook batch bodies `items`. Undefined
 //! values are errors (strict undefined), so a typo fails loudly instead of
 //! rendering an empty string.
 
@@ -11,7 +12,16 @@ use minijinja::{Environment, UndefinedBehavior, Value};
 
 /// The variable roots a template may refer to.
 pub const ROOTS: &[&str] = &[
-    "customer", "event", "params", "plans", "run", "day", "now", "items", "with",
+    "customer",
+    "event",
+    "params",
+    "plans",
+    "run",
+    "day",
+    "now",
+    "items",
+    "with",
+    "unsubscribe_url",
 ];
 
 /// A template that failed to compile or render, with the template source for context.
