@@ -6,7 +6,10 @@
 //! events and progress in an embedded sled store.
 
 pub mod cli;
+pub mod import;
 pub mod project;
+pub mod sample;
 pub mod scenario;
 pub mod schema;
+pub mod store;
 pub mod template;

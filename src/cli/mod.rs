@@ -7,6 +7,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod customers;
+mod import;
 mod invalid_input;
 mod schema;
 
@@ -29,6 +31,10 @@ pub struct Cli {
 pub enum Command {
     /// Write the JSON Schemas of the project and scenario files.
     Schema(schema::SchemaArgs),
+    /// Import customers (Klaviyo CSV export) or events (JSON Lines) into the store.
+    Import(import::ImportArgs),
+    /// Show a customer or count customers.
+    Customers(customers::CustomersArgs),
 }
 
 /// Parses the command line, runs it, prints any error and returns the exit code.
@@ -44,6 +50,8 @@ pub fn main() -> ExitCode {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Schema(args) => schema::run(args),
+        Command::Import(args) => import::run(cli.project.as_deref(), args),
+        Command::Customers(args) => customers::run(cli.project.as_deref(), args),
     }
 }
 
