@@ -238,7 +238,16 @@ impl Inner {
             items.push(item);
         }
         let prepared = match &self.shape {
-            Shape::Custom(request) => request.build(&self.templates, &first, group, items),
+            Shape::Custom(request) => {
+                request
+                    .build(&self.templates, &first, group, items)
+                    .map(|mut prepared| {
+                        if let Some(auth) = &self.auth {
+                            prepared.headers.extend(auth.headers.iter().cloned());
+                        }
+                        prepared
+                    })
+            }
             Shape::Klaviyo(request) => Ok(request.build(group, items)),
         };
         let outcome = match prepared {
