@@ -12,5 +12,6 @@ pub mod project;
 pub mod sample;
 pub mod scenario;
 pub mod schema;
+pub mod server;
 pub mod store;
 pub mod template;

@@ -11,6 +11,7 @@ mod customers;
 mod import;
 mod invalid_input;
 mod schema;
+mod serve;
 
 pub use invalid_input::InvalidInput;
 
@@ -35,6 +36,8 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Show a customer or count customers.
     Customers(customers::CustomersArgs),
+    /// Serve the HTTP API (ingest, unsubscribe, health, metrics, status) without the scheduler.
+    Serve(serve::ServeArgs),
 }
 
 /// Parses the command line, runs it, prints any error and returns the exit code.
@@ -52,6 +55,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Schema(args) => schema::run(args),
         Command::Import(args) => import::run(cli.project.as_deref(), args),
         Command::Customers(args) => customers::run(cli.project.as_deref(), args),
+        Command::Serve(args) => serve::run(cli.project.as_deref(), args),
     }
 }
 
