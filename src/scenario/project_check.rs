@@ -267,3 +267,22 @@ pub fn unreadable(path: &Path, error: &std::io::Error) -> Diagnostic {
         format!("cannot read {}: {error}", path.display()),
     )
 }
+
+/// Positioned diagnostics for a project file that does not even load.
+pub fn project_file_diagnostics(path: &Path, text: &str) -> Diagnostics {
+    let source = SourceFile::new(path, text);
+    match yaml::parse(text) {
+        Err(error) => {
+            let mut diagnostics = Diagnostics::new();
+            diagnostics.push(syntax(&source, error));
+            diagnostics
+        }
+        Ok(document) => {
+            let mut reporter = Reporter::new(source, document.index.clone());
+            super::read::report_key_problems(&document, &mut reporter);
+            let _: Option<ProjectFile> =
+                reporter.deserialize(&document.value, &YamlPath::root(), None);
+            reporter.diagnostics
+        }
+    }
+}

@@ -69,6 +69,9 @@ pub fn check(cx: &mut Cx<'_>, n: &EmailNode, path: &YamlPath) -> bool {
 
 /// Checks that the template folder exists for every name the node can render.
 pub fn template_exists(cx: &mut Cx<'_>, n: &EmailNode, path: &YamlPath, days: Days) {
+    if cx.project.file.email.is_none() {
+        return; // already reported: without an `email` section there is no template folder
+    }
     let at = path.key("template");
     if !crate::template::is_template(&n.template) {
         folder(cx, &n.template, &at, None);

@@ -174,7 +174,10 @@ pub fn plan_days(cx: &mut Cx<'_>, plan: &str, days: usize, trigger: &str) {
                 &at,
                 Code::PlanDays,
                 format!("plan `{plan}` row `{group}` has {} days, but trigger `{trigger}` fires on {days} days", values.len()),
-                Some(format!("add the values for days {}..={days}", values.len() + 1)),
+                Some(match values.len() + 1 {
+                    next if next == days => format!("add the value for day {days}"),
+                    next => format!("add the values for days {next} to {days}"),
+                }),
             );
         }
     }

@@ -198,9 +198,11 @@ fn split(cx: &mut Cx<'_>, n: &model::SplitNode, path: &YamlPath) -> Option<Split
     }
     let total: f64 = percents.iter().sum();
     if ok && (total - 100.0).abs() > 1e-6 {
-        cx.error(
+        let node = cx.node.clone();
+        cx.reporter.key(
             &path.key("branches"),
             Code::SplitPercent,
+            node.as_deref(),
             format!("split percentages add up to {total}, not 100"),
         );
         ok = false;

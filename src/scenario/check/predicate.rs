@@ -43,6 +43,19 @@ pub fn compile(cx: &mut Cx<'_>, p: &model::Predicate, path: &YamlPath) -> Option
         .map(|(head, _)| *head)
         .collect();
     let comparisons = comparisons(cx, p, path);
+    let compares = !comparisons.as_ref().is_some_and(Vec::is_empty);
+    if p.property.is_none() && compares && heads.len() <= 1 {
+        let message = match heads.first() {
+            Some(head) => format!(
+                "comparisons (`exists`, `equals`, `gt`, …) apply to a `property`, not to `{head}`"
+            ),
+            None => {
+                "comparisons (`exists`, `equals`, `gt`, …) need a `property` to compare".to_owned()
+            }
+        };
+        cx.error(path, Code::PropertyComparison, message);
+        return None;
+    }
     if heads.len() != 1 {
         let found = if heads.is_empty() {
             "none".to_owned()
@@ -61,14 +74,6 @@ pub fn compile(cx: &mut Cx<'_>, p: &model::Predicate, path: &YamlPath) -> Option
                 "heads: {}; split several into `all: [...]`",
                 HEADS.join(", ")
             )),
-        );
-        return None;
-    }
-    if p.property.is_none() && !comparisons.as_ref().is_some_and(Vec::is_empty) {
-        cx.error(
-            path,
-            Code::PropertyComparison,
-            "comparisons (`exists`, `equals`, `gt`, …) need a `property` to compare",
         );
         return None;
     }
@@ -96,10 +101,13 @@ pub fn compile(cx: &mut Cx<'_>, p: &model::Predicate, path: &YamlPath) -> Option
                 .map(str::to_owned)
                 .collect();
             let groups = cx.provider_groups();
-            for value in &values {
+            let at = path.key("mailbox_provider");
+            let many = matches!(p.mailbox_provider, Some(model::OneOrMany::Many(_)));
+            for (i, value) in values.iter().enumerate() {
                 if !groups.contains(value) {
+                    let item = if many { at.index(i) } else { at.clone() };
                     cx.unknown_name(
-                        &path.key("mailbox_provider"),
+                        &item,
                         Code::UnknownProvider,
                         "mailbox-provider group",
                         value,
