@@ -47,20 +47,6 @@ impl SourceFile {
             .map_or(offset - start, |prefix| prefix.chars().count());
         (line + 1, column + 1)
     }
-
-    /// Byte offset of a 1-based line and column (clamped to the text).
-    pub fn offset_of(&self, line: usize, column: usize) -> usize {
-        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
-            return self.text.len();
-        };
-        let rest = &self.text[start..];
-        let in_line = rest
-            .char_indices()
-            .take_while(|(_, c)| *c != '\n')
-            .nth(column.saturating_sub(1))
-            .map_or_else(|| rest.find('\n').unwrap_or(rest.len()), |(i, _)| i);
-        start + in_line
-    }
 }
 
 /// Snippets name the file, so the header reads `[path:line:column]`.

@@ -260,10 +260,11 @@ fn scalar_span(text: &str, offset: usize, value: &str, style: TScalarStyle) -> S
         TScalarStyle::DoubleQuoted => quoted_len(rest, '"'),
         _ => 1,
     };
-    Span {
-        offset,
-        len: len.min(rest.len()),
+    let mut len = len.min(rest.len());
+    while !rest.is_char_boundary(len) {
+        len -= 1;
     }
+    Span { offset, len }
 }
 
 /// Length of a quoted scalar at the start of `rest`, quotes included.
