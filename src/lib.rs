@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod engine;
+pub mod graph;
 pub mod project;
 pub mod scenario;
 pub mod schema;

@@ -7,8 +7,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod graph;
 mod invalid_input;
 mod schema;
+mod validate;
 
 pub use invalid_input::InvalidInput;
 
@@ -29,6 +31,10 @@ pub struct Cli {
 pub enum Command {
     /// Write the JSON Schemas of the project and scenario files.
     Schema(schema::SchemaArgs),
+    /// Check scenario files and the project file; report every problem at once.
+    Validate(validate::ValidateArgs),
+    /// Print a scenario's compiled DAG (Graphviz dot or Mermaid).
+    Graph(graph::GraphArgs),
 }
 
 /// Parses the command line, runs it, prints any error and returns the exit code.
@@ -44,6 +50,8 @@ pub fn main() -> ExitCode {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Schema(args) => schema::run(args),
+        Command::Validate(args) => validate::run(args, cli.project.as_deref()),
+        Command::Graph(args) => graph::run(args, cli.project.as_deref()),
     }
 }
 
