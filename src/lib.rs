@@ -8,7 +8,10 @@
 pub mod cli;
 pub mod engine;
 pub mod graph;
+pub mod import;
 pub mod project;
+pub mod sample;
 pub mod scenario;
 pub mod schema;
+pub mod store;
 pub mod template;

@@ -8,6 +8,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod graph;
+mod customers;
+mod import;
 mod invalid_input;
 mod schema;
 mod validate;
@@ -35,6 +37,10 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     /// Print a scenario's compiled DAG (Graphviz dot or Mermaid).
     Graph(graph::GraphArgs),
+    /// Import customers (Klaviyo CSV export) or events (JSON Lines) into the store.
+    Import(import::ImportArgs),
+    /// Show a customer or count customers.
+    Customers(customers::CustomersArgs),
 }
 
 /// Parses the command line, runs it, prints any error and returns the exit code.
@@ -52,6 +58,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Schema(args) => schema::run(args),
         Command::Validate(args) => validate::run(args, cli.project.as_deref()),
         Command::Graph(args) => graph::run(args, cli.project.as_deref()),
+        Command::Import(args) => import::run(cli.project.as_deref(), args),
+        Command::Customers(args) => customers::run(cli.project.as_deref(), args),
     }
 }
 

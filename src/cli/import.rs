@@ -1,0 +1,108 @@
+//! `warmup import customers FILE.csv` and `warmup import events FILE.jsonl`.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::customers::open_project_store;
+use super::InvalidInput;
+use crate::import::{self, CustomerImportOptions, ImportError, ImportSummary};
+
+/// Import customers or events into the store.
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    #[command(subcommand)]
+    pub what: ImportWhat,
+}
+
+/// What to import.
+#[derive(Debug, clap::Subcommand)]
+pub enum ImportWhat {
+    /// Customers from a Klaviyo list or segment CSV export (columns found by header name).
+    Customers {
+        /// The CSV file.
+        file: PathBuf,
+        /// Add this tag to every imported customer's `tags` property (e.g. `engaged-90`),
+        /// so a segment `{ property: tags, contains: TAG }` selects them.
+        #[arg(long)]
+        tag: Option<String>,
+        /// Where to write rejected rows (default: FILE with `.rejects.csv`).
+        #[arg(long)]
+        rejects: Option<PathBuf>,
+    },
+    /// Events from JSON Lines: one `{email|klaviyo_id|cookie, type, timestamp, properties}`
+    /// object a line.
+    Events {
+        /// The JSON Lines file.
+        file: PathBuf,
+        /// Where to write rejected lines (default: FILE with `.rejects.csv`).
+        #[arg(long)]
+        rejects: Option<PathBuf>,
+    },
+}
+
+/// Runs `warmup import …`.
+pub fn run(project: Option<&Path>, args: ImportArgs) -> anyhow::Result<()> {
+    let (project, store) = open_project_store(project)?;
+    let summary = match args.what {
+        ImportWhat::Customers { file, tag, rejects } => {
+            let options = CustomerImportOptions {
+                columns: project.file.import.columns.clone(),
+                consent_category: project.file.import.consent_category.clone(),
+                tag,
+                rejects: Some(rejects.unwrap_or_else(|| default_rejects(&file))),
+            };
+            with_progress(&file, |progress| {
+                import::import_customers(&store, &file, &options, progress)
+            })?
+        }
+        ImportWhat::Events { file, rejects } => {
+            let rejects = Some(rejects.unwrap_or_else(|| default_rejects(&file)));
+            with_progress(&file, |progress| {
+                import::import_events(&store, &file, rejects, progress)
+            })?
+        }
+    };
+    // Nothing is reported as imported before it is on disk.
+    store.flush()?;
+    eprint!("{}", summary.rejects_report());
+    print!("{summary}");
+    Ok(())
+}
+
+/// `DIR/NAME.rejects.csv` for `DIR/NAME.EXT`.
+fn default_rejects(file: &Path) -> PathBuf {
+    let stem = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "import".into());
+    file.with_file_name(format!("{stem}.rejects.csv"))
+}
+
+/// Runs an import with a byte-based progress bar on a terminal (hidden otherwise).
+fn with_progress(
+    file: &Path,
+    work: impl FnOnce(&mut dyn FnMut(u64)) -> Result<ImportSummary, ImportError>,
+) -> anyhow::Result<ImportSummary> {
+    let bar = if std::io::stderr().is_terminal() {
+        let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+        let bar = ProgressBar::new(size);
+        if let Ok(style) = ProgressStyle::with_template(
+            "{spinner} {wide_bar} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+        ) {
+            bar.set_style(style);
+        }
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let result = work(&mut |bytes| bar.set_position(bytes));
+    bar.finish_and_clear();
+    result.map_err(|error| match error {
+        ImportError::Read { .. } | ImportError::Header { .. } => {
+            InvalidInput::new(error.to_string()).into()
+        }
+        other => anyhow::Error::new(other),
+    })
+}

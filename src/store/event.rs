@@ -1,0 +1,262 @@
+//! Events: per-customer history in time order and the global append-only event log.
+
+use std::ops::Range;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::{decode, encode, key_u64, keys, CustomerId, Result, Store, StoreError};
+
+/// Something a customer did or that happened to them (`campaign`, `consent`, `purchase`, …).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Event type.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// When it happened.
+    pub timestamp: DateTime<Utc>,
+    /// Event properties, e.g. `action`, `category`, `template`.
+    #[serde(default)]
+    pub properties: Map<String, Value>,
+}
+
+/// The value of an event in a customer's history: time and sequence live in the key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredEvent {
+    #[serde(rename = "t")]
+    event_type: String,
+    #[serde(default, rename = "p")]
+    properties: Map<String, Value>,
+}
+
+/// Borrowed twin of [`StoredEvent`] for encoding without copying.
+#[derive(Serialize)]
+struct StoredEventRef<'a> {
+    #[serde(rename = "t")]
+    event_type: &'a str,
+    #[serde(rename = "p")]
+    properties: &'a Map<String, Value>,
+}
+
+/// Batches at least this long write history and log on two threads.
+const PARALLEL_BATCH: usize = 256;
+
+/// An entry of the global event log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoggedEvent {
+    /// Position in the log: strictly increasing in the order events were recorded.
+    pub seq: u64,
+    /// The customer the event was recorded for. After a merge it may be an absorbed id;
+    /// [`Store::resolve`] gives the survivor.
+    pub customer: CustomerId,
+    /// The event.
+    pub event: Event,
+}
+
+impl Event {
+    /// An event of a type at a time, with properties.
+    pub fn new(event_type: impl Into<String>, timestamp: DateTime<Utc>) -> Self {
+        Self {
+            event_type: event_type.into(),
+            timestamp,
+            properties: Map::new(),
+        }
+    }
+
+    /// Adds a property (builder style).
+    pub fn with(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.properties.insert(name.into(), value.into());
+        self
+    }
+}
+
+impl Store {
+    /// Records an event for a customer: appends it to the customer's history and to the
+    /// event log, and updates consent state for `consent` events. Returns the log sequence.
+    ///
+    /// A `consent` event needs `action` (`accept` or `reject`) and `category`, and may carry
+    /// `valid_until` (RFC 3339); otherwise it is refused with [`StoreError::InvalidEvent`].
+    /// Times are kept to the millisecond.
+    pub fn record_event(&self, customer: CustomerId, event: &Event) -> Result<u64> {
+        self.record_events(&[(customer, event.clone())])
+            .map(|range| range.start)
+    }
+
+    /// Records many events at once (ingest, imports); returns their log sequences. Either all
+    /// events are valid and recorded, or none is (an invalid one fails the call before any
+    /// write). Large batches write the history and the log on two threads.
+    pub fn record_events(&self, batch: &[(CustomerId, Event)]) -> Result<Range<u64>> {
+        let mut consents = Vec::new();
+        let mut prepared = Vec::with_capacity(batch.len());
+        for (index, (customer, event)) in batch.iter().enumerate() {
+            if let Some(change) = super::consent::ConsentChange::of(event)? {
+                consents.push((index, change));
+            }
+            let customer = self
+                .resolve(*customer)?
+                .ok_or(StoreError::UnknownCustomer(*customer))?;
+            let body = encode(
+                "event",
+                &StoredEventRef {
+                    event_type: &event.event_type,
+                    properties: &event.properties,
+                },
+            )?;
+            prepared.push((customer, keys::time_bytes(event.timestamp), body));
+        }
+        let mut next_seq = self
+            .event_lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let first = *next_seq;
+        let entries: Vec<([u8; 24], Vec<u8>)> = prepared
+            .into_iter()
+            .zip(first..)
+            .map(|((customer, time, body), seq)| (history_key(customer, time, seq), body))
+            .collect();
+        if entries.len() >= PARALLEL_BATCH {
+            std::thread::scope(|scope| {
+                let history = scope.spawn(|| self.write_history(&entries));
+                let log = self.write_log(&entries);
+                history
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+                log
+            })?;
+        } else {
+            self.write_history(&entries)?;
+            self.write_log(&entries)?;
+        }
+        let end = first + entries.len() as u64;
+        *next_seq = end;
+        // Consumers of the log see the batch only now that history and log are both written.
+        self.visible_seq
+            .store(end, std::sync::atomic::Ordering::Release);
+        drop(next_seq);
+        for (index, change) in consents {
+            let customer = keys::decode_customer(&entries[index].0).unwrap_or(batch[index].0);
+            self.apply_consent(customer, &change)?;
+        }
+        Ok(first..end)
+    }
+
+    fn write_history(&self, entries: &[([u8; 24], Vec<u8>)]) -> Result<()> {
+        for (key, body) in entries {
+            self.events
+                .insert(key, body.as_slice())
+                .map_err(|e| self.sled(e))?;
+        }
+        Ok(())
+    }
+
+    fn write_log(&self, entries: &[([u8; 24], Vec<u8>)]) -> Result<()> {
+        let mut value = Vec::new();
+        for (key, body) in entries {
+            // Log value: customer (8) + time (8) + the history body.
+            value.clear();
+            value.extend_from_slice(&key[..16]);
+            value.extend_from_slice(body);
+            self.event_log
+                .insert(&key[16..], value.as_slice())
+                .map_err(|e| self.sled(e))?;
+        }
+        Ok(())
+    }
+
+    /// Checks that the store would accept an event (consent events need `action` and
+    /// `category`), without recording it.
+    pub fn check_event(&self, event: &Event) -> Result<()> {
+        super::consent::ConsentChange::of(event).map(drop)
+    }
+
+    /// All events of a customer in time order (ties in recording order), streamed.
+    pub fn customer_events(
+        &self,
+        customer: CustomerId,
+    ) -> impl DoubleEndedIterator<Item = Result<Event>> + '_ {
+        self.events
+            .scan_prefix(keys::customer_key(customer))
+            .map(move |entry| {
+                let (key, value) = entry.map_err(|e| self.sled(e))?;
+                decode_event(&key, &value)
+            })
+    }
+
+    /// Events of the log with a sequence at or after `cursor`, in order. A consumer keeps the
+    /// last `seq` it handled and passes `seq + 1` next time.
+    pub fn events_since(&self, cursor: u64) -> impl Iterator<Item = Result<LoggedEvent>> + '_ {
+        let visible = self.visible_seq.load(std::sync::atomic::Ordering::Acquire);
+        self.event_log
+            .range(cursor.to_be_bytes()..visible.max(cursor).to_be_bytes())
+            .map(move |entry| {
+                let (key, value) = entry.map_err(|e| self.sled(e))?;
+                decode_logged(&key, &value)
+            })
+    }
+
+    /// The sequence the next recorded event will get (0 for an empty log): a consumer that
+    /// starts now and wants only new events uses it as its first cursor.
+    pub fn next_event_seq(&self) -> u64 {
+        self.visible_seq.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Moves every event of `from` to `to`, keeping times and sequence numbers.
+    pub(crate) fn move_events(&self, from: CustomerId, to: CustomerId) -> Result<()> {
+        for entry in self.events.scan_prefix(keys::customer_key(from)) {
+            let (key, value) = entry.map_err(|e| self.sled(e))?;
+            let Some((_, at, seq)) = keys::decode_event_key(&key) else {
+                continue;
+            };
+            self.events
+                .insert(keys::event_key(to, at, seq), value)
+                .map_err(|e| self.sled(e))?;
+            self.events.remove(key).map_err(|e| self.sled(e))?;
+        }
+        Ok(())
+    }
+}
+
+/// Key of an event in the `events` tree from pre-encoded time bytes.
+fn history_key(customer: CustomerId, time: [u8; 8], seq: u64) -> [u8; 24] {
+    let mut key = [0u8; 24];
+    key[..8].copy_from_slice(&keys::customer_key(customer));
+    key[8..16].copy_from_slice(&time);
+    key[16..].copy_from_slice(&seq.to_be_bytes());
+    key
+}
+
+/// Decodes an entry of the `event_log` tree.
+fn decode_logged(key: &[u8], value: &[u8]) -> Result<LoggedEvent> {
+    let corrupt = || StoreError::Corrupt {
+        what: "logged event",
+        detail: format!("{} bytes", value.len()),
+    };
+    let seq = key_u64(key).ok_or_else(corrupt)?;
+    let customer = keys::decode_customer(value).ok_or_else(corrupt)?;
+    let timestamp = keys::decode_time(value.get(8..16).ok_or_else(corrupt)?).ok_or_else(corrupt)?;
+    let stored: StoredEvent = decode("logged event", &value[16..])?;
+    Ok(LoggedEvent {
+        seq,
+        customer,
+        event: Event {
+            event_type: stored.event_type,
+            timestamp,
+            properties: stored.properties,
+        },
+    })
+}
+
+/// Decodes an entry of the `events` tree.
+pub(crate) fn decode_event(key: &[u8], value: &[u8]) -> Result<Event> {
+    let (_, timestamp, _) = keys::decode_event_key(key).ok_or_else(|| StoreError::Corrupt {
+        what: "event key",
+        detail: format!("{} bytes", key.len()),
+    })?;
+    let stored: StoredEvent = decode("event", value)?;
+    Ok(Event {
+        event_type: stored.event_type,
+        timestamp,
+        properties: stored.properties,
+    })
+}
