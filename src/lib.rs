@@ -5,6 +5,7 @@
 //! them, compiles them to a DAG and runs them on a schedule, keeping customers,
 //! events and progress in an embedded sled store.
 
+pub mod actions;
 pub mod cli;
 pub mod engine;
 pub mod graph;

@@ -1,0 +1,16 @@
+//! The e-mail action: templates rendered from the project's template folder, a message
+//! with unsubscribe headers, sent through SMTP or written to an outbox folder.
+
+mod action;
+mod error;
+mod message;
+mod outcome;
+mod templates;
+mod transport;
+
+pub use action::{EmailAction, PreparedEmail};
+pub use error::EmailError;
+pub use message::{unsubscribe_url, MessageParts};
+pub use outcome::EmailOutcome;
+pub use templates::{EmailTemplates, RenderedEmail};
+pub use transport::{EmailTransport, SendError};

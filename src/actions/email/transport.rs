@@ -1,0 +1,174 @@
+//! Where messages go: an SMTP server through lettre's pooled tokio transport, or a folder
+//! of `.eml` files. Each transport carries its own send-rate limit.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::PoolConfig;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use super::error::EmailError;
+use crate::actions::error_chain::error_chain;
+use crate::actions::rate_limiter::RateLimiter;
+use crate::project::{Secret, SmtpTls, Transport};
+
+/// A configured transport; share it (through an `Arc`) between all e-mail nodes.
+#[derive(Debug)]
+pub struct EmailTransport {
+    kind: Kind,
+    limiter: Option<RateLimiter>,
+    password: Option<Secret>,
+}
+
+#[derive(Debug)]
+enum Kind {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Outbox(PathBuf),
+}
+
+/// Why one send did not go through.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// The SMTP server answered with a reply code (4xx transient, 5xx permanent).
+    #[error("SMTP {code}: {message}")]
+    Reply { code: u16, message: String },
+    /// No reply: connection, TLS, timeout or protocol trouble.
+    #[error("SMTP: {0}")]
+    Connection(String),
+    /// Writing the outbox file failed.
+    #[error("outbox `{}`: {source}", path.display())]
+    Outbox {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl EmailTransport {
+    /// The transport the project configures; relative paths resolve against `root`.
+    pub fn from_config(
+        transport: &Transport,
+        rate_limit: Option<crate::project::RateLimit>,
+        root: &Path,
+    ) -> Result<Self, EmailError> {
+        let limiter = rate_limit.map(RateLimiter::new);
+        let (kind, password) = match transport {
+            Transport::Outbox { dir } => (Kind::Outbox(root.join(dir)), None),
+            Transport::Smtp {
+                host,
+                port,
+                tls,
+                username,
+                password,
+                timeout_seconds,
+            } => {
+                let password = match password {
+                    Some(source) => {
+                        Some(source.read(root).map_err(|source| EmailError::Secret {
+                            field: "transport.password",
+                            source,
+                        })?)
+                    }
+                    None => None,
+                };
+                let smtp = smtp(
+                    host,
+                    *port,
+                    *tls,
+                    username.as_deref(),
+                    password.as_ref(),
+                    *timeout_seconds,
+                )?;
+                (Kind::Smtp(smtp), password)
+            }
+        };
+        Ok(Self {
+            kind,
+            limiter,
+            password,
+        })
+    }
+
+    /// Sends `message` once (the caller retries), after waiting for the rate limit.
+    pub async fn send(&self, message: &Message, message_id: &str) -> Result<(), SendError> {
+        let _permit = match &self.limiter {
+            Some(limiter) => Some(limiter.acquire().await),
+            None => None,
+        };
+        match &self.kind {
+            Kind::Smtp(smtp) => smtp.send(message.clone()).await.map(drop).map_err(|error| {
+                let message = self.redact(&error_chain(&error));
+                match error.status() {
+                    Some(code) => SendError::Reply {
+                        code: code.into(),
+                        message,
+                    },
+                    None => SendError::Connection(message),
+                }
+            }),
+            Kind::Outbox(dir) => write_eml(dir, message_id, &message.formatted()).await,
+        }
+    }
+
+    fn redact(&self, text: &str) -> String {
+        match &self.password {
+            Some(password) => password.redact(text),
+            None => text.to_owned(),
+        }
+    }
+}
+
+fn smtp(
+    host: &str,
+    port: Option<u16>,
+    tls: SmtpTls,
+    username: Option<&str>,
+    password: Option<&Secret>,
+    timeout_seconds: Option<u64>,
+) -> Result<AsyncSmtpTransport<Tokio1Executor>, EmailError> {
+    let parameters = || {
+        TlsParameters::new(host.to_owned())
+            .map_err(|error| EmailError::Transport(error.to_string()))
+    };
+    let (tls, default_port) = match tls {
+        SmtpTls::Implicit => (Tls::Wrapper(parameters()?), 465),
+        SmtpTls::Starttls => (Tls::Required(parameters()?), 587),
+        SmtpTls::None => (Tls::None, 25),
+    };
+    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
+        .port(port.unwrap_or(default_port))
+        .tls(tls)
+        .timeout(Some(Duration::from_secs(timeout_seconds.unwrap_or(30))))
+        .pool_config(PoolConfig::new().max_size(8));
+    match (username, password) {
+        (Some(user), Some(password)) => {
+            let credentials = Credentials::new(user.to_owned(), password.expose().to_owned());
+            builder = builder.credentials(credentials);
+        }
+        (None, None) => {}
+        _ => {
+            let message = "`username` and `password` go together".to_owned();
+            return Err(EmailError::Transport(message));
+        }
+    }
+    Ok(builder.build())
+}
+
+/// Writes the message to `DIR/<id>.eml` through a temporary file, so a reader of the
+/// folder never sees half a message.
+async fn write_eml(dir: &Path, message_id: &str, bytes: &[u8]) -> Result<(), SendError> {
+    let stem: String = message_id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || "-_.@".contains(*c))
+        .collect();
+    let path = dir.join(format!("{stem}.eml"));
+    let temporary = dir.join(format!(".{stem}.eml.tmp"));
+    let fail = |source| SendError::Outbox {
+        path: path.clone(),
+        source,
+    };
+    tokio::fs::create_dir_all(dir).await.map_err(fail)?;
+    tokio::fs::write(&temporary, bytes).await.map_err(fail)?;
+    tokio::fs::rename(&temporary, &path).await.map_err(fail)
+}
