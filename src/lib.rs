@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod engine;
 pub mod project;
+pub mod report;
 pub mod scenario;
 pub mod schema;
 pub mod template;
