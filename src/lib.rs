@@ -12,6 +12,7 @@ pub mod graph;
 pub mod import;
 pub mod project;
 pub mod sample;
+pub mod report;
 pub mod scenario;
 pub mod schema;
 pub mod store;

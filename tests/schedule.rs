@@ -523,3 +523,29 @@ fn weekly_cron_numbers_its_fires() {
         Utc.with_ymd_and_hms(2026, 3, 9, 13, 0, 0).unwrap()
     );
 }
+
+#[test]
+fn extreme_instants_do_not_panic() {
+    let bounded = daily(
+        "09:00",
+        Some("2026-03-01"),
+        Some("2026-03-03"),
+        CatchUp::Run,
+    );
+    let unbounded = cron("0 9 * * *", None, None);
+    let (min, max) = (DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC);
+    for tz in [
+        PRAGUE,
+        NEW_YORK,
+        chrono_tz::Pacific::Kiritimati,
+        chrono_tz::Etc::GMTPlus12,
+    ] {
+        assert_eq!(fires_between(&bounded, tz, min, min, max).len(), 3);
+        assert_eq!(next_fire(&unbounded, tz, min, max), None);
+        assert_eq!(next_fire(&bounded, tz, max, min), None);
+        assert!(due_fire(&bounded, tz, min, None, max).is_some());
+        assert_eq!(due_fire(&unbounded, tz, min, Some(max), max), None);
+        let _ = next_local_time(tz, max, time("09:00"));
+        let _ = next_local_time(tz, min, time("09:00"));
+    }
+}

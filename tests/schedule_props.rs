@@ -256,3 +256,68 @@ proptest! {
         }
     }
 }
+
+/// Every scheduled reading in a window, straight from the cron library (or the daily time),
+/// resolved one by one: the oracle for [`fires_between`].
+fn brute_force(
+    schedule: &Schedule,
+    tz: Tz,
+    (start, end): (Option<NaiveDate>, Option<NaiveDate>),
+    floor: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> std::collections::BTreeSet<DateTime<Utc>> {
+    let first = local_of(tz, floor) - Duration::days(2);
+    let last = local_of(tz, to) + Duration::days(2);
+    let readings: Vec<NaiveDateTime> = match schedule {
+        Schedule::Daily(time) => first
+            .date()
+            .iter_days()
+            .take_while(|d| *d <= last.date())
+            .map(|d| d.and_time(*time))
+            .collect(),
+        Schedule::Cron(expression) => {
+            let cron = croner::parser::CronParser::builder()
+                .seconds(croner::parser::Seconds::Disallowed)
+                .build()
+                .parse(expression)
+                .expect("test pattern");
+            cron.iter_after(first.and_utc())
+                .map(|t| t.naive_utc())
+                .take_while(|t| *t <= last)
+                .collect()
+        }
+    };
+    readings
+        .into_iter()
+        .filter(|r| start.is_none_or(|s| r.date() >= s) && end.is_none_or(|e| r.date() <= e))
+        .map(|r| resolve_local(tz, r))
+        .filter(|at| *at > floor && *at <= to)
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// The fires in a window are exactly the distinct instants of the scheduled readings in
+    /// it, within `start..=end` and after `origin`.
+    #[test]
+    fn fires_between_matches_brute_force(
+        tz in zone(), schedule in schedule(), (origin, from, _, to) in window(), se in start_end(),
+    ) {
+        let (start, end) = bounds(from, se);
+        let kind = repeat(schedule.clone(), start, end);
+        let fires = fires_between(&kind, tz, origin, from, to);
+        let got: std::collections::BTreeSet<_> = fires.iter().map(|f| f.at).collect();
+        prop_assert_eq!(got.len(), fires.len(), "no instant twice");
+        prop_assert_eq!(got, brute_force(&schedule, tz, (start, end), from.max(origin), to));
+        // `day` counts fires from `start` (or after `origin`).
+        if let Some(first) = fires.first() {
+            let counting_from = match start {
+                Some(start) => resolve_local(tz, start.and_time(NaiveTime::MIN)) - Duration::days(1),
+                None => origin,
+            };
+            let earlier = brute_force(&schedule, tz, (start, end), counting_from, first.at);
+            prop_assert_eq!(first.day, Some(earlier.len() as u32));
+        }
+    }
+}

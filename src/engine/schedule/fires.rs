@@ -77,7 +77,10 @@ impl Iterator for Forward<'_> {
 
 /// The latest fire in `(floor, now]`.
 pub fn latest(series: &Series, tz: Tz, floor: DateTime<Utc>, now: DateTime<Utc>) -> Option<Found> {
-    let mut cursor = latest_reading(tz, now).checked_add_signed(Duration::seconds(1))?;
+    let reading = latest_reading(tz, now);
+    let mut cursor = reading
+        .checked_add_signed(Duration::seconds(1))
+        .unwrap_or(reading);
     loop {
         let local = series.prev_before(cursor)?;
         cursor = local;

@@ -69,6 +69,15 @@ fn offset_duration(offset: &<Tz as TimeZone>::Offset) -> Duration {
 }
 
 /// The local wall-clock time of an instant in `tz`.
+/// Saturates at the ends of representable time, where chrono's own conversion panics.
 pub fn local_of(tz: Tz, at: DateTime<Utc>) -> NaiveDateTime {
-    at.with_timezone(&tz).naive_local()
+    use chrono::Offset;
+    let offset = tz.offset_from_utc_datetime(&at.naive_utc()).fix();
+    at.naive_utc()
+        .checked_add_offset(offset)
+        .unwrap_or(if offset.local_minus_utc() < 0 {
+            NaiveDateTime::MIN
+        } else {
+            NaiveDateTime::MAX
+        })
 }
