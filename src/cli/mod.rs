@@ -7,11 +7,16 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-mod graph;
 mod customers;
+mod demo;
+mod graph;
 mod import;
 mod invalid_input;
+mod run;
 mod schema;
+mod simulate;
+mod status;
+mod tick;
 mod validate;
 
 pub use invalid_input::InvalidInput;
@@ -41,6 +46,16 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Show a customer or count customers.
     Customers(customers::CustomersArgs),
+    /// Simulate scenarios day by day on a copy of the store; nothing is sent or written.
+    Simulate(simulate::SimulateArgs),
+    /// Run everything that is due now (or at --now) and exit: for cron or a systemd timer.
+    Tick(tick::TickArgs),
+    /// Run the engine until interrupted (SIGINT/SIGTERM finish the current wave first).
+    Run(run::RunArgs),
+    /// Show runs and their versions, per-node counts, parked tokens and next fires.
+    Status(status::StatusArgs),
+    /// Simulate the plan-driven warm-up on generated customers in a fresh project (no network).
+    Demo(demo::DemoArgs),
 }
 
 /// Parses the command line, runs it, prints any error and returns the exit code.
@@ -60,6 +75,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Graph(args) => graph::run(args, cli.project.as_deref()),
         Command::Import(args) => import::run(cli.project.as_deref(), args),
         Command::Customers(args) => customers::run(cli.project.as_deref(), args),
+        Command::Simulate(args) => simulate::run(cli.project.as_deref(), args),
+        Command::Tick(args) => tick::run(cli.project.as_deref(), args),
+        Command::Run(args) => run::run(cli.project.as_deref(), args),
+        Command::Status(args) => status::run(cli.project.as_deref(), args),
+        Command::Demo(args) => demo::run(args),
     }
 }
 

@@ -80,10 +80,7 @@ impl RunContext {
         if let Some(klaviyo) = customer.value("klaviyo_id") {
             map.insert("klaviyo_id".into(), klaviyo);
         }
-        map.insert(
-            "mailbox_provider".into(),
-            self.provider_of(customer).into(),
-        );
+        map.insert("mailbox_provider".into(), self.provider_of(customer).into());
         minijinja::context! {
             customer => Value::from_serialize(&map),
             event => Value::from_serialize(event.cloned().unwrap_or(serde_json::Value::Null)),

@@ -111,8 +111,12 @@ pub trait CustomerAccess: Send + Sync {
     /// know whether the count reaches its bounds).
     fn count_events(&self, id: u64, query: &EventMatch, limit: u64) -> Result<u64>;
     /// Sets properties (`null` removes one).
-    fn set_properties(&self, id: u64, properties: &Map<String, Value>, at: DateTime<Utc>)
-        -> Result<()>;
+    fn set_properties(
+        &self,
+        id: u64,
+        properties: &Map<String, Value>,
+        at: DateTime<Utc>,
+    ) -> Result<()>;
     /// Records an event.
     fn record_event(&self, id: u64, event: &CustomerEvent) -> Result<()>;
     /// Events of the global log at or after `cursor`, in order; returns the next cursor.

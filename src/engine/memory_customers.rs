@@ -75,10 +75,9 @@ impl CustomerAccess for MemoryCustomers {
 
     fn count_events(&self, id: u64, query: &EventMatch, limit: u64) -> Result<u64> {
         let inner = self.inner();
-        let count = inner
-            .events
-            .get(&id)
-            .map_or(0, |events| events.iter().filter(|e| query.matches(e)).count() as u64);
+        let count = inner.events.get(&id).map_or(0, |events| {
+            events.iter().filter(|e| query.matches(e)).count() as u64
+        });
         let _ = limit;
         Ok(count)
     }

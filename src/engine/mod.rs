@@ -19,6 +19,7 @@ pub mod memory_customers;
 pub mod nodes;
 pub mod overlay;
 pub mod predicate;
+mod report;
 mod runner;
 pub mod schedule;
 pub mod simulate;

@@ -118,10 +118,9 @@ impl CustomerAccess for Overlay {
     fn count_events(&self, id: u64, query: &EventMatch, limit: u64) -> Result<u64> {
         let own = {
             let writes = self.writes();
-            writes
-                .events
-                .get(&id)
-                .map_or(0, |events| events.iter().filter(|e| query.matches(e)).count() as u64)
+            writes.events.get(&id).map_or(0, |events| {
+                events.iter().filter(|e| query.matches(e)).count() as u64
+            })
         };
         if own >= limit {
             return Ok(own);
@@ -164,7 +163,12 @@ impl CustomerAccess for Overlay {
         let next = self.base.events_since(cursor, visit)?;
         let own: Vec<LoggedCustomerEvent> = {
             let writes = self.writes();
-            writes.log.iter().filter(|e| e.seq >= cursor).cloned().collect()
+            writes
+                .log
+                .iter()
+                .filter(|e| e.seq >= cursor)
+                .cloned()
+                .collect()
         };
         let mut last = next;
         for event in own {

@@ -50,7 +50,9 @@ impl Evaluation<'_> {
             Predicate::Not(inner) => !self.holds(inner, customer, event)?,
             Predicate::Property { name, tests } => {
                 let value = customer.value(name);
-                tests.iter().all(|test| property_test(test, value.as_ref(), self.now))
+                tests
+                    .iter()
+                    .all(|test| property_test(test, value.as_ref(), self.now))
             }
             Predicate::Consent(category) => {
                 self.access.consent_valid(customer.id, category, self.now)?
@@ -59,7 +61,7 @@ impl Evaluation<'_> {
             Predicate::Event(test) => self.event_test(test, customer, event)?,
             Predicate::MailboxProvider(groups) => {
                 let group = self.run.provider_of(customer);
-                groups.iter().any(|g| *g == group)
+                groups.contains(&group)
             }
             Predicate::Expr(expression) => {
                 let context = self.run.customer_context(customer, event, self.now);
@@ -222,8 +224,16 @@ mod tests {
     #[test]
     fn property_tests_forgive_types_and_parse_dates() {
         let now = instant(&json!("2026-12-01T00:00:00Z")).unwrap();
-        assert!(property_test(&PropertyTest::Equals(json!(3)), Some(&json!("3")), now));
-        assert!(property_test(&PropertyTest::Exists(false), Some(&json!("")), now));
+        assert!(property_test(
+            &PropertyTest::Equals(json!(3)),
+            Some(&json!("3")),
+            now
+        ));
+        assert!(property_test(
+            &PropertyTest::Exists(false),
+            Some(&json!("")),
+            now
+        ));
         assert!(property_test(
             &PropertyTest::Contains(json!("engaged-90")),
             Some(&json!(["vip", "engaged-90"])),

@@ -226,25 +226,37 @@ impl Engine {
 
     /// Enters a run's audience (the trigger wave). On `replay` (after a crash), customers who
     /// already hold a token are skipped: a customer enters a run at most once.
-    pub(super) fn enter(&self, run: RunRecord, replay: bool, now: DateTime<Utc>) -> Result<WaveSummary> {
+    pub(super) fn enter(
+        &self,
+        run: RunRecord,
+        replay: bool,
+        now: DateTime<Utc>,
+    ) -> Result<WaveSummary> {
         let context = self.context(run.clone())?;
-        let trigger = context
-            .scenario
-            .index_of(&run.trigger)
-            .ok_or_else(|| EngineError::Corrupt {
-                what: "run",
-                detail: format!("run {} names unknown trigger `{}`", run.id, run.trigger),
-            })?;
+        let trigger =
+            context
+                .scenario
+                .index_of(&run.trigger)
+                .ok_or_else(|| EngineError::Corrupt {
+                    what: "run",
+                    detail: format!("run {} names unknown trigger `{}`", run.id, run.trigger),
+                })?;
         let env = self.wave_env();
         let mut wave = Wave::new(&env, &context, now);
         let mut entered = 0u64;
         let state = &self.state;
-        let mut enter_one = |wave: &mut Wave<'_>, customer: CustomerView, event: Option<serde_json::Value>| -> Result<()> {
+        let mut enter_one = |wave: &mut Wave<'_>,
+                             customer: CustomerView,
+                             event: Option<serde_json::Value>|
+         -> Result<()> {
             if replay && state.token(run.id, customer.id)?.is_some() {
                 return Ok(());
             }
             entered += 1;
-            wave.enter_at_trigger(trigger, Token::new(customer, event.map(Arc::new), Origin::Entered))
+            wave.enter_at_trigger(
+                trigger,
+                Token::new(customer, event.map(Arc::new), Origin::Entered),
+            )
         };
         if run.events.is_empty() {
             self.access.for_each_customer(&mut |customer| {
@@ -270,10 +282,13 @@ impl Engine {
 
     /// Wakes a group of parked tokens as one wave.
     fn wake(&self, group: DueGroup, now: DateTime<Utc>) -> Result<WaveSummary> {
-        let run = self.state.run(group.run)?.ok_or_else(|| EngineError::Corrupt {
-            what: "due index",
-            detail: format!("parked tokens of unknown run {}", group.run),
-        })?;
+        let run = self
+            .state
+            .run(group.run)?
+            .ok_or_else(|| EngineError::Corrupt {
+                what: "due index",
+                detail: format!("parked tokens of unknown run {}", group.run),
+            })?;
         let context = self.context(run)?;
         let node = NodeIndex::new(group.node as usize);
         let env = self.wave_env();
@@ -294,7 +309,10 @@ impl Engine {
                     id,
                     ..CustomerView::default()
                 });
-                wave.wake(node, Token::new(customer, event, Origin::Woken(group.node, group.due)))?;
+                wave.wake(
+                    node,
+                    Token::new(customer, event, Origin::Woken(group.node, group.due)),
+                )?;
             }
             after = Some(last);
         }

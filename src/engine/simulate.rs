@@ -41,9 +41,7 @@ pub fn simulate(
     days: u32,
     keep_actions: bool,
 ) -> Result<Simulation> {
-    let tz = scenarios
-        .first()
-        .map_or(chrono_tz::UTC, |s| s.timezone());
+    let tz = scenarios.first().map_or(chrono_tz::UTC, |s| s.timezone());
     let start = resolve_local(tz, from.and_hms_opt(0, 0, 0).unwrap_or_default());
     let end_date = from + Duration::days(i64::from(days));
     let end = resolve_local(tz, end_date.and_hms_opt(0, 0, 0).unwrap_or_default());

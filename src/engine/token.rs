@@ -59,7 +59,11 @@ pub struct Token {
 
 impl Token {
     /// A token for a customer.
-    pub fn new(customer: CustomerView, event: Option<Arc<serde_json::Value>>, origin: Origin) -> Self {
+    pub fn new(
+        customer: CustomerView,
+        event: Option<Arc<serde_json::Value>>,
+        origin: Origin,
+    ) -> Self {
         Self {
             customer,
             event,

@@ -16,7 +16,11 @@ use crate::scenario::compiled::{NodeKind, OnEvent, Scenario};
 
 impl Engine {
     /// Starts the run of every trigger that is due at `now` and enters its audience.
-    pub(super) fn fire_triggers(&self, now: DateTime<Utc>, summary: &mut TickSummary) -> Result<()> {
+    pub(super) fn fire_triggers(
+        &self,
+        now: DateTime<Utc>,
+        summary: &mut TickSummary,
+    ) -> Result<()> {
         let scenarios: Vec<Arc<Scenario>> = self.scenarios.clone();
         for scenario in &scenarios {
             for &trigger in scenario.triggers() {
@@ -25,12 +29,20 @@ impl Engine {
                     continue;
                 };
                 let run = match &node.kind {
-                    NodeKind::OnEvent(on_event) => self.event_run(scenario, &node.id, on_event, state, now)?,
+                    NodeKind::OnEvent(on_event) => {
+                        self.event_run(scenario, &node.id, on_event, state, now)?
+                    }
                     kind => {
                         let tz = scenario.timezone();
                         match due_fire(kind, tz, state.origin, state.last_fired, now) {
                             Some(fire) => {
-                                let run = self.new_run(scenario, &node.id, fire.at, fire.day, Vec::new())?;
+                                let run = self.new_run(
+                                    scenario,
+                                    &node.id,
+                                    fire.at,
+                                    fire.day,
+                                    Vec::new(),
+                                )?;
                                 let mut commit = Commit::new();
                                 commit.put_run(&run)?;
                                 let fired = TriggerState {

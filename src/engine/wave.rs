@@ -120,9 +120,11 @@ impl<'a> Wave<'a> {
                 self.leave(node, token, Port::Next, true)
             }
             NodeKind::Condition(condition) => {
-                let holds = self
-                    .evaluation()
-                    .holds(&condition.predicate, &token.customer, token.event.as_deref());
+                let holds = self.evaluation().holds(
+                    &condition.predicate,
+                    &token.customer,
+                    token.event.as_deref(),
+                );
                 match holds {
                     Ok(true) => self.leave(node, token, Port::Yes, true),
                     Ok(false) => self.leave(node, token, Port::No, true),
@@ -179,7 +181,12 @@ impl<'a> Wave<'a> {
     }
 
     /// A token's step failed: `on_failure` if the node has it, else its path ends.
-    pub(super) fn fail(&mut self, node: NodeIndex, mut token: Token, failure: StepFailure) -> Result<()> {
+    pub(super) fn fail(
+        &mut self,
+        node: NodeIndex,
+        mut token: Token,
+        failure: StepFailure,
+    ) -> Result<()> {
         let reason = match failure {
             StepFailure::Engine(error) => return Err(error),
             StepFailure::Customer(reason) => reason,
@@ -203,7 +210,12 @@ impl<'a> Wave<'a> {
     }
 
     /// Parks a token at a wait node until `due`.
-    pub(super) fn park(&mut self, node: NodeIndex, mut token: Token, due: DateTime<Utc>) -> Result<()> {
+    pub(super) fn park(
+        &mut self,
+        node: NodeIndex,
+        mut token: Token,
+        due: DateTime<Utc>,
+    ) -> Result<()> {
         token.path.push(Step {
             node,
             entered: true,

@@ -23,7 +23,12 @@ pub const CHUNK: usize = 512;
 
 impl Wave<'_> {
     /// Sends the e-mails of a chunk of tokens.
-    pub(crate) fn email_flush(&mut self, node: NodeIndex, email: &EmailNode, tokens: Vec<Token>) -> Result<()> {
+    pub(crate) fn email_flush(
+        &mut self,
+        node: NodeIndex,
+        email: &EmailNode,
+        tokens: Vec<Token>,
+    ) -> Result<()> {
         let run = self.run.run.id;
         let index = node.index() as u32;
         let mut to_send = Vec::with_capacity(tokens.len());
@@ -129,7 +134,9 @@ impl Wave<'_> {
         self.env.access.record_event(token.customer.id, &event)?;
         token.effects = true;
         let date = self.date;
-        token.pending().stat(scenario.name(), date, &provider, action, 1);
+        token
+            .pending()
+            .stat(scenario.name(), date, &provider, action, 1);
         match outcome {
             ActionOutcome::Done => {
                 self.summary.emails += 1;

@@ -88,7 +88,12 @@ impl PartialOrd for Candidate {
 
 impl Wave<'_> {
     /// A token arrives at a limit.
-    pub(crate) fn limit_arrive(&mut self, node: NodeIndex, limit: &Limit, token: Token) -> Result<()> {
+    pub(crate) fn limit_arrive(
+        &mut self,
+        node: NodeIndex,
+        limit: &Limit,
+        token: Token,
+    ) -> Result<()> {
         let group = match self.group_of(limit, &token) {
             Ok(group) => group,
             Err(failure) => return self.fail(node, token, failure),
@@ -182,7 +187,12 @@ impl Wave<'_> {
     }
 
     /// Computes a group's cap for this wave, records it, and returns what is left of it.
-    fn open_group(&mut self, node: NodeIndex, limit: &Limit, group: &str) -> StepResult<(usize, String)> {
+    fn open_group(
+        &mut self,
+        node: NodeIndex,
+        limit: &Limit,
+        group: &str,
+    ) -> StepResult<(usize, String)> {
         let id = self.run.scenario.node(node).id.clone();
         let day = self.run.day();
         let mut cap = self.cap_on_day(limit, group, day)?;
@@ -230,7 +240,9 @@ impl Wave<'_> {
                         .filter(|n| *n >= 0.0)
                         .map(|n| n.round() as u64)
                         .ok_or_else(|| {
-                            StepFailure::Customer(format!("cap template yielded `{text}`, not a number"))
+                            StepFailure::Customer(format!(
+                                "cap template yielded `{text}`, not a number"
+                            ))
                         })
                 }
             }
@@ -258,13 +270,14 @@ impl Wave<'_> {
     fn guard_broken(&self, guard: &Guard, group: &str) -> StepResult<bool> {
         let scenario = &self.run.run.scenario;
         let state = self.env.state;
-        let Some(previous) = (1..=31)
-            .map(|back| self.date - Duration::days(back))
-            .find(|date: &NaiveDate| {
-                state
-                    .stat(scenario, *date, group, "delivered")
-                    .is_ok_and(|n| n > 0)
-            })
+        let Some(previous) =
+            (1..=31)
+                .map(|back| self.date - Duration::days(back))
+                .find(|date: &NaiveDate| {
+                    state
+                        .stat(scenario, *date, group, "delivered")
+                        .is_ok_and(|n| n > 0)
+                })
         else {
             return Ok(false);
         };
@@ -275,14 +288,21 @@ impl Wave<'_> {
         let rate = |action: &str| -> StepResult<f64> {
             Ok(state.stat(scenario, previous, group, action)? as f64 / delivered as f64)
         };
-        let bounced = guard.max_bounce_rate.is_some_and(|max| rate("bounced").is_ok_and(|r| r > max));
+        let bounced = guard
+            .max_bounce_rate
+            .is_some_and(|max| rate("bounced").is_ok_and(|r| r > max));
         let complained = guard
             .max_complaint_rate
             .is_some_and(|max| rate("complained").is_ok_and(|r| r > max));
         Ok(bounced || complained)
     }
 
-    fn priority_key(&self, node: NodeIndex, limit: &Limit, token: &Token) -> StepResult<PriorityKey> {
+    fn priority_key(
+        &self,
+        node: NodeIndex,
+        limit: &Limit,
+        token: &Token,
+    ) -> StepResult<PriorityKey> {
         let evaluation = self.evaluation();
         let mut parts = Vec::with_capacity(limit.priority.len());
         for rule in &limit.priority {
@@ -290,7 +310,11 @@ impl Wave<'_> {
                 Priority::Matching(predicate) => {
                     let holds =
                         evaluation.holds(predicate, &token.customer, token.event.as_deref())?;
-                    if holds { 0.0 } else { 1.0 }
+                    if holds {
+                        0.0
+                    } else {
+                        1.0
+                    }
                 }
                 Priority::Recent(name) => token
                     .customer
@@ -298,8 +322,12 @@ impl Wave<'_> {
                     .as_ref()
                     .and_then(instant)
                     .map_or(f64::INFINITY, |at| -(at.timestamp_millis() as f64)),
-                Priority::Highest(name) => number(token.customer.value(name)).map_or(f64::INFINITY, |n| -n),
-                Priority::Lowest(name) => number(token.customer.value(name)).unwrap_or(f64::INFINITY),
+                Priority::Highest(name) => {
+                    number(token.customer.value(name)).map_or(f64::INFINITY, |n| -n)
+                }
+                Priority::Lowest(name) => {
+                    number(token.customer.value(name)).unwrap_or(f64::INFINITY)
+                }
             };
             parts.push(part);
         }

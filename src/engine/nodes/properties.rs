@@ -26,7 +26,12 @@ impl Wave<'_> {
     }
 
     /// Writes the node's properties to the customer, then `next`.
-    pub(crate) fn set_property(&mut self, node: NodeIndex, set: &SetProperty, mut token: Token) -> Result<()> {
+    pub(crate) fn set_property(
+        &mut self,
+        node: NodeIndex,
+        set: &SetProperty,
+        mut token: Token,
+    ) -> Result<()> {
         let properties = match self.render_map(&set.set, &token) {
             Ok(properties) => properties,
             Err(failure) => return self.fail(node, token, failure),
@@ -40,7 +45,12 @@ impl Wave<'_> {
     }
 
     /// Records the node's event on the customer, then `next`.
-    pub(crate) fn add_event(&mut self, node: NodeIndex, add: &AddEvent, mut token: Token) -> Result<()> {
+    pub(crate) fn add_event(
+        &mut self,
+        node: NodeIndex,
+        add: &AddEvent,
+        mut token: Token,
+    ) -> Result<()> {
         let properties = match self.render_map(&add.properties, &token) {
             Ok(properties) => properties,
             Err(failure) => return self.fail(node, token, failure),

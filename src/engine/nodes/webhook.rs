@@ -26,7 +26,12 @@ pub fn batch_size(node: &WebhookNode) -> usize {
 
 impl Wave<'_> {
     /// Calls the webhook for a batch of tokens and moves each on by its outcome.
-    pub(crate) fn webhook_flush(&mut self, node: NodeIndex, webhook: &WebhookNode, tokens: Vec<Token>) -> Result<()> {
+    pub(crate) fn webhook_flush(
+        &mut self,
+        node: NodeIndex,
+        webhook: &WebhookNode,
+        tokens: Vec<Token>,
+    ) -> Result<()> {
         let run = self.run.run.id;
         let index = node.index() as u32;
         let mut to_call = Vec::with_capacity(tokens.len());
@@ -43,9 +48,11 @@ impl Wave<'_> {
             .iter()
             .map(|token| WebhookItem {
                 customer: token.customer.id,
-                context: self
-                    .run
-                    .customer_context(&token.customer, token.event.as_deref(), self.now),
+                context: self.run.customer_context(
+                    &token.customer,
+                    token.event.as_deref(),
+                    self.now,
+                ),
             })
             .collect();
         let scenario = self.run.scenario.clone();

@@ -43,12 +43,18 @@ impl Commit {
 
     /// Stores a run record.
     pub fn put_run(&mut self, run: &RunRecord) -> Result<()> {
-        self.ops.push((keys::run(run.id), Some(encode("run", run)?)));
+        self.ops
+            .push((keys::run(run.id), Some(encode("run", run)?)));
         Ok(())
     }
 
     /// Stores a trigger's bookkeeping.
-    pub fn put_trigger(&mut self, scenario: &str, trigger: &str, state: &TriggerState) -> Result<()> {
+    pub fn put_trigger(
+        &mut self,
+        scenario: &str,
+        trigger: &str,
+        state: &TriggerState,
+    ) -> Result<()> {
         let key = keys::named(b'g', scenario, &[trigger.as_bytes()]);
         self.ops.push((key, Some(encode("trigger state", state)?)));
         Ok(())
@@ -57,7 +63,8 @@ impl Commit {
     /// Stores a token, parking it in the due index when it is parked.
     pub fn put_token(&mut self, run: RunId, customer: u64, token: &TokenRecord) -> Result<()> {
         if let super::TokenState::Parked { due } = token.state {
-            self.ops.push((keys::due(due, run, token.index, customer), Some(Vec::new())));
+            self.ops
+                .push((keys::due(due, run, token.index, customer), Some(Vec::new())));
             *self.deltas.entry(parked_key(run)).or_insert(0) += 1;
         }
         self.ops
@@ -104,7 +111,12 @@ impl Commit {
         let key = keys::named(
             b'f',
             &entry.scenario,
-            &[&keys::date(entry.date), entry.node.as_bytes(), &[0], entry.group.as_bytes()],
+            &[
+                &keys::date(entry.date),
+                entry.node.as_bytes(),
+                &[0],
+                entry.group.as_bytes(),
+            ],
         );
         self.ops.push((key, Some(entry.cap.to_be_bytes().to_vec())));
     }
@@ -133,9 +145,7 @@ impl Commit {
             if delta == 0 {
                 continue;
             }
-            let current = get(&key)?
-                .and_then(|v| keys::u64_at(&v, 0))
-                .unwrap_or(0) as i64;
+            let current = get(&key)?.and_then(|v| keys::u64_at(&v, 0)).unwrap_or(0) as i64;
             let value = (current + delta).max(0) as u64;
             ops.push((key, Some(value.to_be_bytes().to_vec())));
         }
@@ -186,5 +196,17 @@ pub(super) fn decode_cap_in_force(key: &[u8], value: &[u8]) -> Option<CapInForce
         node: String::from_utf8_lossy(&rest[..zero]).into_owned(),
         group: String::from_utf8_lossy(&rest[zero + 1..]).into_owned(),
         cap: keys::u64_at(value, 0)?,
+    })
+}
+
+/// Decodes a campaign statistic.
+pub(super) fn decode_stat(key: &[u8], value: &[u8]) -> Option<super::StatEntry> {
+    let cap = decode_cap_in_force(key, value)?;
+    Some(super::StatEntry {
+        scenario: cap.scenario,
+        date: cap.date,
+        group: cap.node,
+        action: cap.group,
+        value: cap.cap,
     })
 }

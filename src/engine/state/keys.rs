@@ -76,7 +76,12 @@ pub fn token(run: u64, customer: u64) -> Vec<u8> {
 pub fn due(at: DateTime<Utc>, run: u64, node: u32, customer: u64) -> Vec<u8> {
     key(
         b'd',
-        &[&time(at), &run.to_be_bytes(), &node.to_be_bytes(), &customer.to_be_bytes()],
+        &[
+            &time(at),
+            &run.to_be_bytes(),
+            &node.to_be_bytes(),
+            &customer.to_be_bytes(),
+        ],
     )
 }
 
@@ -89,7 +94,11 @@ pub fn due_group(at: DateTime<Utc>, run: u64, node: u32) -> Vec<u8> {
 pub fn ledger(run: u64, node: u32, customer: u64) -> Vec<u8> {
     key(
         b'l',
-        &[&run.to_be_bytes(), &node.to_be_bytes(), &customer.to_be_bytes()],
+        &[
+            &run.to_be_bytes(),
+            &node.to_be_bytes(),
+            &customer.to_be_bytes(),
+        ],
     )
 }
 

@@ -12,6 +12,9 @@ use crate::engine::error::Result;
 /// A write: put a value, or delete the key (`None`).
 pub type Op = (Vec<u8>, Option<Vec<u8>>);
 
+/// Called with each key and value of a scan.
+pub type Visit<'a> = dyn FnMut(&[u8], &[u8]) -> Result<Flow> + 'a;
+
 /// An ordered key-value map with atomic batches.
 pub trait Kv: Send + Sync {
     /// The value of a key.
@@ -19,12 +22,7 @@ pub trait Kv: Send + Sync {
     /// Applies every write or none.
     fn apply(&self, ops: Vec<Op>) -> Result<()>;
     /// Visits keys with `prefix`, starting at `from` (inclusive), in key order.
-    fn scan(
-        &self,
-        prefix: &[u8],
-        from: &[u8],
-        visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<Flow>,
-    ) -> Result<()>;
+    fn scan(&self, prefix: &[u8], from: &[u8], visit: &mut Visit<'_>) -> Result<()>;
     /// Makes every applied write durable.
     fn flush(&self) -> Result<()>;
 }
@@ -65,12 +63,7 @@ impl Kv for SledKv {
         Ok(())
     }
 
-    fn scan(
-        &self,
-        prefix: &[u8],
-        from: &[u8],
-        visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<Flow>,
-    ) -> Result<()> {
+    fn scan(&self, prefix: &[u8], from: &[u8], visit: &mut Visit<'_>) -> Result<()> {
         let start = if from > prefix { from } else { prefix };
         for entry in self.tree.range(start..) {
             let (key, value) = entry?;
@@ -118,13 +111,12 @@ impl Kv for MemoryKv {
         Ok(())
     }
 
-    fn scan(
-        &self,
-        prefix: &[u8],
-        from: &[u8],
-        visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<Flow>,
-    ) -> Result<()> {
-        let mut start = if from > prefix { from.to_vec() } else { prefix.to_vec() };
+    fn scan(&self, prefix: &[u8], from: &[u8], visit: &mut Visit<'_>) -> Result<()> {
+        let mut start = if from > prefix {
+            from.to_vec()
+        } else {
+            prefix.to_vec()
+        };
         let mut first = true;
         loop {
             let chunk: Vec<(Vec<u8>, Vec<u8>)> = {

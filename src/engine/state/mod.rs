@@ -15,7 +15,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 pub use commit::Commit;
 pub use kv::{Kv, MemoryKv, SledKv};
-pub use records::{LedgerState, RunId, RunRecord, RunStatus, TokenRecord, TokenState, TriggerState};
+pub use records::{
+    LedgerState, RunId, RunRecord, RunStatus, TokenRecord, TokenState, TriggerState,
+};
 
 use super::customers::Flow;
 use super::error::{decode, Result};
@@ -100,7 +102,8 @@ impl EngineState {
     pub fn allocate_run_id(&self) -> Result<RunId> {
         let key = keys::key(b'm', &[b"next_run"]);
         let id = self.u64_value(&key)?.max(1);
-        self.kv.apply(vec![(key, Some((id + 1).to_be_bytes().to_vec()))])?;
+        self.kv
+            .apply(vec![(key, Some((id + 1).to_be_bytes().to_vec()))])?;
         Ok(id)
     }
 
@@ -126,7 +129,8 @@ impl EngineState {
     pub fn save_version(&self, scenario: &str, version: &str, source: &str) -> Result<()> {
         let key = keys::named(b'v', scenario, &[version.as_bytes()]);
         if self.kv.get(&key)?.is_none() {
-            self.kv.apply(vec![(key, Some(source.as_bytes().to_vec()))])?;
+            self.kv
+                .apply(vec![(key, Some(source.as_bytes().to_vec()))])?;
         }
         Ok(())
     }
@@ -173,7 +177,12 @@ impl EngineState {
     }
 
     /// Up to `limit` customers of a due group, after customer `after` (exclusive).
-    pub fn due_customers(&self, group: DueGroup, after: Option<u64>, limit: usize) -> Result<Vec<u64>> {
+    pub fn due_customers(
+        &self,
+        group: DueGroup,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<u64>> {
         let prefix = keys::due_group(group.due, group.run, group.node);
         let from = match after {
             Some(after) => keys::due(group.due, group.run, group.node, after.saturating_add(1)),
@@ -184,7 +193,11 @@ impl EngineState {
             if let Some((_, customer)) = decode_due(key) {
                 customers.push(customer);
             }
-            Ok(if customers.len() >= limit { Flow::Stop } else { Flow::Continue })
+            Ok(if customers.len() >= limit {
+                Flow::Stop
+            } else {
+                Flow::Continue
+            })
         })?;
         Ok(customers)
     }
@@ -228,9 +241,11 @@ impl EngineState {
         let mut found = Vec::new();
         self.kv.scan(b"l", b"l", &mut |key, value| {
             if value.first() == Some(&state.byte()) {
-                if let (Some(run), Some(node), Some(customer)) =
-                    (keys::u64_at(key, 1), keys::u32_at(key, 9), keys::u64_at(key, 13))
-                {
+                if let (Some(run), Some(node), Some(customer)) = (
+                    keys::u64_at(key, 1),
+                    keys::u32_at(key, 9),
+                    keys::u64_at(key, 13),
+                ) {
                     found.push((run, node, customer));
                 }
             }
@@ -280,4 +295,33 @@ fn decode_due(key: &[u8]) -> Option<(DueGroup, u64)> {
     let node = keys::u32_at(key, 17)?;
     let customer = keys::u64_at(key, 21)?;
     Some((DueGroup { due, run, node }, customer))
+}
+
+/// One campaign statistic: events of an action on a date for a group of a scenario.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatEntry {
+    /// Scenario.
+    pub scenario: String,
+    /// Local date.
+    pub date: NaiveDate,
+    /// Group (mailbox provider).
+    pub group: String,
+    /// `delivered`, `failed`, `bounced`, `complained`.
+    pub action: String,
+    /// Count.
+    pub value: u64,
+}
+
+impl EngineState {
+    /// Every campaign statistic.
+    pub fn stats(&self) -> Result<Vec<StatEntry>> {
+        let mut entries = Vec::new();
+        self.kv.scan(b"s", b"s", &mut |key, value| {
+            if let Some(entry) = commit::decode_stat(key, value) {
+                entries.push(entry);
+            }
+            Ok(Flow::Continue)
+        })?;
+        Ok(entries)
+    }
 }
