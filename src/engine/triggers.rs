@@ -59,6 +59,7 @@ impl Engine {
                 };
                 if let Some(run) = run {
                     self.flush()?;
+                    super::crash_point::reached("run-created");
                     summary.runs_started += 1;
                     let wave = self.enter(run, false, now)?;
                     summary.tokens += wave.tokens;

@@ -266,6 +266,7 @@ impl<'a> Wave<'a> {
         self.commit = commit;
         if self.commit.len() >= CHUNK {
             self.env.state.commit(std::mem::take(&mut self.commit))?;
+            super::crash_point::reached("chunk-committed");
         }
         Ok(())
     }
@@ -311,6 +312,7 @@ impl<'a> Wave<'a> {
                 _ => {}
             }
         }
+        super::crash_point::reached("wave-finishing");
         let mut commit = std::mem::take(&mut self.commit);
         commit.absorb(std::mem::take(&mut self.quiet));
         commit.absorb(last);

@@ -18,8 +18,9 @@ use crate::engine::wave::Wave;
 use crate::scenario::compiled::Port;
 use crate::scenario::model::EmailNode;
 
-/// E-mails per ledger chunk (one flush of intents per chunk).
-pub const CHUNK: usize = 512;
+/// E-mails per ledger chunk: one flush of intents per chunk, and at most this many e-mails
+/// left uncertain by a crash.
+pub const CHUNK: usize = 64;
 
 impl Wave<'_> {
     /// Sends the e-mails of a chunk of tokens.
