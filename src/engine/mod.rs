@@ -14,6 +14,7 @@ pub mod context;
 pub mod crash_point;
 pub mod customers;
 pub mod error;
+mod feedback;
 pub mod hash;
 pub mod memory_customers;
 pub mod nodes;

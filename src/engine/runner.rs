@@ -72,7 +72,7 @@ pub struct Engine {
     pub(super) state: EngineState,
     actions: Arc<dyn Actions>,
     env: minijinja::Environment<'static>,
-    providers: Arc<BTreeMap<String, Vec<String>>>,
+    pub(super) providers: Arc<BTreeMap<String, Vec<String>>>,
     pub(super) scenarios: Vec<Arc<Scenario>>,
     compiler: Compiler,
     versions: Mutex<HashMap<(String, String), Arc<Scenario>>>,
@@ -133,6 +133,7 @@ impl Engine {
     /// starts the runs of due triggers, wakes parked tokens in due order, closes finished runs.
     pub fn tick(&self, now: DateTime<Utc>) -> Result<TickSummary> {
         self.register(now)?;
+        self.read_feedback()?;
         let mut summary = TickSummary::default();
         for run in self.state.runs()? {
             if run.status == RunStatus::Entering {

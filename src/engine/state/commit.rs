@@ -48,6 +48,12 @@ impl Commit {
         Ok(())
     }
 
+    /// Sets a numeric meta value (cursors).
+    pub fn put_meta(&mut self, name: &str, value: u64) {
+        let key = keys::key(b'm', &[name.as_bytes()]);
+        self.ops.push((key, Some(value.to_be_bytes().to_vec())));
+    }
+
     /// Stores a trigger's bookkeeping.
     pub fn put_trigger(
         &mut self,

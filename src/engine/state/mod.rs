@@ -98,6 +98,14 @@ impl EngineState {
             .unwrap_or(0))
     }
 
+    /// A numeric meta value (cursors), if set.
+    pub fn meta(&self, name: &str) -> Result<Option<u64>> {
+        Ok(self
+            .kv
+            .get(&keys::key(b'm', &[name.as_bytes()]))?
+            .and_then(|v| keys::u64_at(&v, 0)))
+    }
+
     /// Allocates the next run id (durable once the run is committed).
     pub fn allocate_run_id(&self) -> Result<RunId> {
         let key = keys::key(b'm', &[b"next_run"]);
