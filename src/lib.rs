@@ -7,8 +7,11 @@
 
 pub mod actions;
 pub mod cli;
+pub mod engine;
+pub mod graph;
 pub mod import;
 pub mod project;
+pub mod report;
 pub mod sample;
 pub mod scenario;
 pub mod schema;

@@ -7,6 +7,7 @@
 
 pub mod duration;
 pub mod email;
+mod error_chain;
 pub mod rate_limiter;
 pub mod retry_policy;
 pub mod unsubscribe_token;

@@ -8,10 +8,17 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod customers;
+mod demo;
+mod graph;
 mod import;
 mod invalid_input;
+mod run;
 mod schema;
 mod serve;
+mod simulate;
+mod status;
+mod tick;
+mod validate;
 
 pub use invalid_input::InvalidInput;
 
@@ -32,10 +39,24 @@ pub struct Cli {
 pub enum Command {
     /// Write the JSON Schemas of the project and scenario files.
     Schema(schema::SchemaArgs),
+    /// Check scenario files and the project file; report every problem at once.
+    Validate(validate::ValidateArgs),
+    /// Print a scenario's compiled DAG (Graphviz dot or Mermaid).
+    Graph(graph::GraphArgs),
     /// Import customers (Klaviyo CSV export) or events (JSON Lines) into the store.
     Import(import::ImportArgs),
     /// Show a customer or count customers.
     Customers(customers::CustomersArgs),
+    /// Simulate scenarios day by day on a copy of the store; nothing is sent or written.
+    Simulate(simulate::SimulateArgs),
+    /// Run everything that is due now (or at --now) and exit: for cron or a systemd timer.
+    Tick(tick::TickArgs),
+    /// Run the engine until interrupted (SIGINT/SIGTERM finish the current wave first).
+    Run(run::RunArgs),
+    /// Show runs and their versions, per-node counts, parked tokens and next fires.
+    Status(status::StatusArgs),
+    /// Simulate the plan-driven warm-up on generated customers in a fresh project (no network).
+    Demo(demo::DemoArgs),
     /// Serve the HTTP API (ingest, unsubscribe, health, metrics, status) without the scheduler.
     Serve(serve::ServeArgs),
 }
@@ -53,8 +74,15 @@ pub fn main() -> ExitCode {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Schema(args) => schema::run(args),
+        Command::Validate(args) => validate::run(args, cli.project.as_deref()),
+        Command::Graph(args) => graph::run(args, cli.project.as_deref()),
         Command::Import(args) => import::run(cli.project.as_deref(), args),
         Command::Customers(args) => customers::run(cli.project.as_deref(), args),
+        Command::Simulate(args) => simulate::run(cli.project.as_deref(), args),
+        Command::Tick(args) => tick::run(cli.project.as_deref(), args),
+        Command::Run(args) => run::run(cli.project.as_deref(), args),
+        Command::Status(args) => status::run(cli.project.as_deref(), args),
+        Command::Demo(args) => demo::run(args),
         Command::Serve(args) => serve::run(cli.project.as_deref(), args),
     }
 }

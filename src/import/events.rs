@@ -117,8 +117,14 @@ enum LineError {
 }
 
 fn import_line(store: &Store, text: &[u8], summary: &mut ImportSummary) -> Result<(), LineError> {
-    let parsed: EventLine = serde_json::from_slice(text)
-        .map_err(|e| LineError::Reject(format!("invalid JSON at column {}: {e}", e.column())))?;
+    let parsed: EventLine = serde_json::from_slice(text).map_err(|e| {
+        // serde_json ends its message with "at line 1 column N"; the column is enough.
+        let message = e.to_string();
+        let message = message
+            .rsplit_once(" at line ")
+            .map_or(message.as_str(), |(m, _)| m);
+        LineError::Reject(format!("invalid JSON at column {}: {message}", e.column()))
+    })?;
     if parsed.event_type.trim().is_empty() {
         return Err(LineError::Reject("`type` is empty".into()));
     }

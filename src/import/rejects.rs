@@ -82,7 +82,10 @@ impl Rejects {
 
 fn open(path: &Path, header: &[String]) -> Result<csv::Writer<BufWriter<File>>, ImportError> {
     let file = File::create(path).map_err(|e| write_error(path, csv::Error::from(e)))?;
-    let mut writer = csv::Writer::from_writer(BufWriter::new(file));
+    // Rejected rows keep their own length: short and long rows are part of what is wrong.
+    let mut writer = csv::WriterBuilder::new()
+        .flexible(true)
+        .from_writer(BufWriter::new(file));
     let mut record = vec!["line", "reason"];
     record.extend(header.iter().map(String::as_str));
     writer

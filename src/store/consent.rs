@@ -108,8 +108,9 @@ impl ConsentChange {
 }
 
 impl Store {
-    /// Whether the customer's consent for `category` is valid at `at`: the latest decision
-    /// is `accept` and its `valid_until`, if any, is later than `at`.
+    /// Whether the customer's consent for `category` is valid at `at`: the latest recorded
+    /// decision is `accept` and its `valid_until`, if any, is later than `at`. Only the current
+    /// state is kept, so `at` decides expiry, not which decision applies.
     pub fn consent_valid(
         &self,
         customer: CustomerId,

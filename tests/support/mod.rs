@@ -2,4 +2,6 @@
 #![allow(dead_code)]
 
 pub mod fake_klaviyo;
+pub mod fake_klaviyo_routes;
 pub mod smtp_server;
+pub mod webhook_setup;

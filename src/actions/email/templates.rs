@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use minijinja::{Environment, Value};
 
 use super::error::EmailError;
+use crate::actions::error_chain::error_chain;
 use crate::template;
 
 const PARTS: [&str; 3] = ["subject.txt", "body.html", "body.txt"];
@@ -67,18 +68,9 @@ impl EmailTemplates {
 
     fn render_part(&self, name: &str, part: &str, context: &Value) -> Result<String, EmailError> {
         let file = format!("{name}/{part}");
-        let fail = |error: minijinja::Error| {
-            let mut message = error.to_string();
-            let mut source = std::error::Error::source(&error);
-            while let Some(cause) = source {
-                message.push_str(": ");
-                message.push_str(&cause.to_string());
-                source = cause.source();
-            }
-            EmailError::Template {
-                file: self.dir.join(&file),
-                message,
-            }
+        let fail = |error: minijinja::Error| EmailError::Template {
+            file: self.dir.join(&file),
+            message: error_chain(&error),
         };
         let template = self.env.get_template(&file).map_err(fail)?;
         template.render(context).map_err(fail)

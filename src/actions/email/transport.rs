@@ -10,6 +10,7 @@ use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::error::EmailError;
+use crate::actions::error_chain::error_chain;
 use crate::actions::rate_limiter::RateLimiter;
 use crate::project::{Secret, SmtpTls, Transport};
 
@@ -170,15 +171,4 @@ async fn write_eml(dir: &Path, message_id: &str, bytes: &[u8]) -> Result<(), Sen
     tokio::fs::create_dir_all(dir).await.map_err(fail)?;
     tokio::fs::write(&temporary, bytes).await.map_err(fail)?;
     tokio::fs::rename(&temporary, &path).await.map_err(fail)
-}
-
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
 }

@@ -16,10 +16,12 @@ use super::config_error::WebhookConfigError;
 use super::custom::CustomRequest;
 use super::env::WebhookEnv;
 use super::klaviyo::{self, KlaviyoRequest};
+use super::limits;
 use super::outcome::{classify, StatusClass, WebhookOutcome};
 use super::prepared::Prepared;
 use super::{ItemKey, WebhookItem};
 use crate::actions::duration::parse_duration;
+use crate::actions::error_chain::error_chain;
 use crate::actions::rate_limiter::{Permit, RateLimiter};
 use crate::actions::retry_policy::{parse_retry_after, RetryPolicy};
 use crate::scenario::model::{Preset, WebhookNode};
@@ -127,7 +129,7 @@ impl WebhookAction {
         let retry = RetryPolicy::from_model(node.retry.as_ref()).map_err(duration_error)?;
         let timeout = parse_duration("timeout", node.timeout.as_deref(), DEFAULT_TIMEOUT)
             .map_err(duration_error)?;
-        let limiters = limiters(node_id, node, auth.as_ref(), env);
+        let limiters = limits::limiters(node_id, node, auth.as_ref(), env);
         let concurrency = limiters
             .iter()
             .filter_map(|limiter| limiter.limit().concurrency)
@@ -368,49 +370,4 @@ impl Inner {
             None => text.to_owned(),
         }
     }
-}
-
-/// The limiters a node sends under: its auth schema's (or, for a preset whose schema sets
-/// none, Klaviyo's limit for the endpoint), then the node's own.
-fn limiters(
-    node_id: &str,
-    node: &WebhookNode,
-    auth: Option<&ResolvedAuth>,
-    env: &WebhookEnv,
-) -> Vec<Arc<RateLimiter>> {
-    let mut limiters = Vec::new();
-    if let Some(auth) = auth {
-        match (auth.rate_limit, node.preset) {
-            (Some(limit), _) => {
-                limiters.push(
-                    env.limiters
-                        .get_or_create(&format!("auth:{}", auth.name), limit),
-                );
-            }
-            (None, Some(preset)) => {
-                let (endpoint, limit) = KlaviyoRequest::default_limit(preset);
-                let key = format!("auth:{}:{endpoint}", auth.name);
-                limiters.push(env.limiters.get_or_create(&key, limit));
-            }
-            (None, None) => {}
-        }
-    }
-    if let Some(limit) = node.rate_limit {
-        limiters.push(
-            env.limiters
-                .get_or_create(&format!("node:{node_id}"), limit),
-        );
-    }
-    limiters
-}
-
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
 }

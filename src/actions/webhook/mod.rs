@@ -9,6 +9,7 @@ mod custom;
 mod env;
 mod json_template;
 mod klaviyo;
+mod limits;
 mod outcome;
 mod prepared;
 

@@ -40,7 +40,6 @@ pub struct Scenario {
 }
 
 /// The parts a compiler assembles into a [`Scenario`].
-#[allow(dead_code)] // built by the checker (scenario::check)
 pub(crate) struct ScenarioParts {
     pub name: String,
     pub source: String,
@@ -52,7 +51,6 @@ pub(crate) struct ScenarioParts {
 
 impl Scenario {
     /// Assembles a scenario from a graph the compiler has validated.
-    #[allow(dead_code)] // called by the checker (scenario::check)
     pub(crate) fn from_parts(parts: ScenarioParts) -> Self {
         let ids = parts
             .graph
@@ -137,7 +135,6 @@ impl Scenario {
     }
 }
 
-#[allow(dead_code)] // used by from_parts
 fn version_of(source: &str) -> String {
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(source.as_bytes());

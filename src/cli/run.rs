@@ -1,0 +1,103 @@
+//! `warmup run`: the long-running loop. Sleeps until the next due instant (or a minute, to
+//! notice new events), ticks, and on SIGINT/SIGTERM finishes the current wave and exits.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::engine::clock::{Clock, SystemClock};
+
+/// Longest sleep between ticks: new events (consent rejects) are picked up at least this often.
+const MAX_SLEEP: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Run the engine until interrupted.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Stop after the first tick at or after this instant (RFC 3339); for tests and dry runs.
+    #[arg(long, value_parser = super::tick::parse_instant)]
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// Runs `warmup run`.
+pub fn run(project: Option<&Path>, args: RunArgs) -> anyhow::Result<()> {
+    let engine = Arc::new(super::tick::open_engine(project)?);
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the runtime")?;
+    runtime.block_on(serve(engine, args.until))
+}
+
+async fn serve(
+    engine: Arc<crate::engine::Engine>,
+    until: Option<DateTime<Utc>>,
+) -> anyhow::Result<()> {
+    let cancel = CancellationToken::new();
+    let tracker = TaskTracker::new();
+    let signals = cancel.clone();
+    tracker.spawn(async move {
+        tokio::select! {
+            () = shutdown_signal() => {
+                eprintln!("stopping after the current wave");
+                signals.cancel();
+            }
+            () = signals.cancelled() => {}
+        }
+    });
+    let clock = SystemClock;
+    let result = loop {
+        let now = clock.now();
+        let ticking = engine.clone();
+        // Waves run to completion on a blocking thread: a signal never cuts one in half.
+        let tick = tokio::task::spawn_blocking(move || ticking.tick(now)).await;
+        match tick {
+            Ok(Ok(summary)) => {
+                if summary.waves > 0 {
+                    println!("{}", super::tick::describe(now, &summary));
+                }
+            }
+            Ok(Err(error)) => break Err(anyhow::Error::new(error).context("tick failed")),
+            Err(join) => break Err(anyhow::anyhow!("tick panicked: {join}")),
+        }
+        if cancel.is_cancelled() || until.is_some_and(|until| now >= until) {
+            break Ok(());
+        }
+        let next = engine.next_instant(now).ok().flatten();
+        let sleep = next
+            .and_then(|next| (next - clock.now()).to_std().ok())
+            .unwrap_or(MAX_SLEEP)
+            .min(MAX_SLEEP);
+        tokio::select! {
+            () = cancel.cancelled() => break Ok(()),
+            () = tokio::time::sleep(sleep) => {}
+        }
+    };
+    cancel.cancel();
+    tracker.close();
+    tracker.wait().await;
+    result
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}

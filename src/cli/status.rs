@@ -1,0 +1,140 @@
+//! `warmup status`: runs and their versions, per-node counts, parked tokens by due time,
+//! next fires, and e-mails whose sending a crash left uncertain.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::Context;
+use chrono::Utc;
+
+use crate::engine::state::LedgerState;
+use crate::engine::Engine;
+
+/// Show runs, counts, parked tokens and next fires.
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    /// Only this scenario (by name).
+    pub scenario: Option<String>,
+}
+
+/// Runs `warmup status`.
+pub fn run(project: Option<&Path>, args: StatusArgs) -> anyhow::Result<()> {
+    let engine = super::tick::open_engine(project)?;
+    print!(
+        "{}",
+        render(&engine, args.scenario.as_deref()).context("cannot read the engine state")?
+    );
+    Ok(())
+}
+
+/// The status text.
+pub fn render(engine: &Engine, only: Option<&str>) -> crate::engine::Result<String> {
+    let state = engine.state();
+    let wanted = |name: &str| only.is_none_or(|only| only == name);
+    let mut out = String::new();
+    let runs: Vec<_> = state
+        .runs()?
+        .into_iter()
+        .filter(|r| wanted(&r.scenario))
+        .collect();
+    let _ = writeln!(out, "runs: {}", runs.len());
+    for run in &runs {
+        let current = engine
+            .scenarios()
+            .iter()
+            .any(|s| s.name() == run.scenario && s.version() == run.version);
+        let _ = writeln!(
+            out,
+            "  run {} {} version {}{} trigger {} fired {} day {} status {:?} entered {} parked {}",
+            run.id,
+            run.scenario,
+            run.version,
+            if current { "" } else { " (older version)" },
+            run.trigger,
+            run.fired_at.to_rfc3339(),
+            run.day.map_or("-".to_owned(), |d| d.to_string()),
+            run.status,
+            run.entered,
+            state.parked(run.id)?,
+        );
+        let mut nodes: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+        for counter in state.counters(Some(run.id))? {
+            *nodes
+                .entry(counter.node)
+                .or_default()
+                .entry(counter.metric)
+                .or_insert(0) += counter.value;
+        }
+        for (node, metrics) in nodes {
+            let metrics: Vec<String> = metrics.iter().map(|(m, v)| format!("{m} {v}")).collect();
+            let _ = writeln!(out, "    {node}: {}", metrics.join(", "));
+        }
+    }
+    let _ = writeln!(out, "parked tokens by due time:");
+    for (group, count) in state.due_summary()? {
+        let Some(run) = runs.iter().find(|r| r.id == group.run) else {
+            continue;
+        };
+        let node = engine
+            .scenario_of(run)
+            .ok()
+            .and_then(|s| {
+                s.graph()
+                    .node_weight(petgraph::graph::NodeIndex::new(group.node as usize))
+                    .map(|n| n.id.clone())
+            })
+            .unwrap_or_else(|| format!("#{}", group.node));
+        let _ = writeln!(
+            out,
+            "  {} run {} node {node}: {count}",
+            group.due.to_rfc3339(),
+            group.run
+        );
+    }
+    let _ = writeln!(out, "next fires:");
+    let now = Utc::now();
+    for scenario in engine.scenarios().iter().filter(|s| wanted(s.name())) {
+        for &trigger in scenario.triggers() {
+            let node = scenario.node(trigger);
+            let origin = state
+                .trigger_state(scenario.name(), &node.id)?
+                .map_or(now, |t| t.origin);
+            match crate::engine::schedule::next_fire(&node.kind, scenario.timezone(), origin, now) {
+                Some(fire) => {
+                    let _ = writeln!(
+                        out,
+                        "  {} {}: {}{}",
+                        scenario.name(),
+                        node.id,
+                        fire.at.to_rfc3339(),
+                        fire.day.map_or(String::new(), |d| format!(" (day {d})"))
+                    );
+                }
+                None if node.kind.name() == "on_event" => {
+                    let _ = writeln!(
+                        out,
+                        "  {} {}: on each matching event",
+                        scenario.name(),
+                        node.id
+                    );
+                }
+                None => {
+                    let _ = writeln!(out, "  {} {}: no more fires", scenario.name(), node.id);
+                }
+            }
+        }
+    }
+    let uncertain = state.ledger_in(LedgerState::Uncertain)?;
+    let pending = state.ledger_in(LedgerState::Intent)?;
+    let _ = writeln!(
+        out,
+        "e-mails left uncertain by a crash (not resent): {}; awaiting confirmation: {}",
+        uncertain.len(),
+        pending.len()
+    );
+    for (run, node, customer) in uncertain.iter().take(20) {
+        let _ = writeln!(out, "  run {run} node #{node} customer {customer}");
+    }
+    Ok(out)
+}

@@ -1,0 +1,89 @@
+//! `warmup tick`: one pass over everything due, for cron or a systemd timer.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+
+use crate::cli::InvalidInput;
+use crate::engine::state::SledKv;
+use crate::engine::{Actions, CapturingActions, Engine, EngineParts, EngineState, TickSummary};
+use crate::project::Project;
+use crate::store::Store;
+
+/// The file under the store folder where captured actions are journaled.
+pub const CAPTURE_JOURNAL: &str = "captured-actions.jsonl";
+
+/// Run everything that is due now (or at `--now`) and exit.
+#[derive(Debug, clap::Args)]
+pub struct TickArgs {
+    /// The instant to run at (RFC 3339), instead of the current time.
+    #[arg(long, value_parser = parse_instant)]
+    pub now: Option<DateTime<Utc>>,
+}
+
+/// Parses an RFC 3339 instant.
+pub(crate) fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|at| at.with_timezone(&Utc))
+        .map_err(|e| {
+            format!("`{text}` is not an RFC 3339 date-time (e.g. 2026-12-01T09:00:00Z): {e}")
+        })
+}
+
+/// Runs `warmup tick`.
+pub fn run(project: Option<&Path>, args: TickArgs) -> anyhow::Result<()> {
+    let engine = open_engine(project)?;
+    let now = args.now.unwrap_or_else(Utc::now);
+    let summary = engine.tick(now).context("tick failed")?;
+    println!("{}", describe(now, &summary));
+    Ok(())
+}
+
+/// One line about a tick.
+pub(crate) fn describe(now: DateTime<Utc>, summary: &TickSummary) -> String {
+    let mut line = format!(
+        "tick at {}: {} runs started, {} resumed, {} waves, {} tokens, {} e-mails, {} webhook calls",
+        now.to_rfc3339(),
+        summary.runs_started,
+        summary.runs_resumed,
+        summary.waves,
+        summary.tokens,
+        summary.emails,
+        summary.webhook_calls
+    );
+    if summary.uncertain > 0 {
+        line.push_str(&format!(
+            "; {} e-mails were being sent when the engine stopped and are not resent (see `warmup status`)",
+            summary.uncertain
+        ));
+    }
+    line
+}
+
+/// Opens the project, its store and scenarios, and an engine with durable state.
+pub(crate) fn open_engine(project: Option<&Path>) -> anyhow::Result<Engine> {
+    let (project, store) = super::customers::open_project_store(project)?;
+    let scenarios = super::simulate::compile_scenarios(&project, &project.scenario_paths())?;
+    let kv = SledKv::open(store.db()).context("cannot open the engine state")?;
+    let actions = actions(&project, &store)?;
+    Ok(Engine::new(EngineParts {
+        access: Arc::new(store),
+        state: EngineState::new(Box::new(kv)),
+        actions,
+        providers: project.mailbox_providers(),
+        scenarios,
+        compiler: super::simulate::compiler(&project),
+        durable: true,
+    }))
+}
+
+/// The actions of `tick` and `run`: captured to a journal in the store folder.
+fn actions(project: &Project, store: &Store) -> anyhow::Result<Arc<dyn Actions>> {
+    let _ = project;
+    let journal = store.path().join(CAPTURE_JOURNAL);
+    let capturing = CapturingActions::with_journal(&journal)
+        .map_err(|e| InvalidInput::new(format!("cannot open `{}`: {e}", journal.display())))?;
+    Ok(Arc::new(capturing))
+}

@@ -1,0 +1,92 @@
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use crate::cli::InvalidInput;
+use crate::project::{Project, ProjectError, PROJECT_FILE_NAME};
+use crate::scenario::project_check::project_file_diagnostics;
+use crate::scenario::{validate, Diagnostics};
+
+/// Check scenario files (and the project file): every problem of every file at once.
+#[derive(Debug, clap::Args)]
+pub struct ValidateArgs {
+    /// Scenario files or folders (default: the project's scenario paths).
+    pub paths: Vec<PathBuf>,
+}
+
+pub fn run(args: ValidateArgs, project: Option<&Path>) -> anyhow::Result<()> {
+    let color = std::io::stdout().is_terminal();
+    let project = match load_project(project) {
+        Ok(project) => project,
+        Err(ProjectFailure::Diagnostics(diagnostics)) => {
+            print!("{}", diagnostics.render(color));
+            println!("{}", summary(1, diagnostics.len()));
+            return Err(InvalidInput::reported("the project file is invalid").into());
+        }
+        Err(ProjectFailure::Other(error)) => {
+            return Err(InvalidInput::new(error.to_string()).into())
+        }
+    };
+    let paths = if args.paths.is_empty() {
+        project.scenario_paths()
+    } else {
+        args.paths
+    };
+    let validation = validate(&project, &paths);
+    print!("{}", validation.diagnostics.render(color));
+    println!(
+        "{}",
+        summary(validation.files, validation.diagnostics.len())
+    );
+    if validation.diagnostics.is_empty() {
+        Ok(())
+    } else {
+        Err(InvalidInput::reported(format!("{} errors", validation.diagnostics.len())).into())
+    }
+}
+
+/// `3 files, 0 errors`
+fn summary(files: usize, errors: usize) -> String {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    format!("{}, {}", plural(files, "file"), plural(errors, "error"))
+}
+
+/// Why the project could not be loaded.
+pub(crate) enum ProjectFailure {
+    /// The file is there but invalid: positioned diagnostics.
+    Diagnostics(Diagnostics),
+    /// No file, or unreadable.
+    Other(ProjectError),
+}
+
+/// Loads `explicit`, or the first `warmup.yaml` in the working directory or its parents.
+pub(crate) fn load_project(explicit: Option<&Path>) -> Result<Project, ProjectFailure> {
+    let path = match explicit {
+        Some(path) => path.to_path_buf(),
+        None => find_project().unwrap_or_else(|| PathBuf::from(PROJECT_FILE_NAME)),
+    };
+    match Project::load(Some(&path)) {
+        Ok(project) => Ok(project),
+        Err(ProjectError::Parse { .. }) => {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            Err(ProjectFailure::Diagnostics(project_file_diagnostics(
+                &path, &text,
+            )))
+        }
+        Err(error) => Err(ProjectFailure::Other(error)),
+    }
+}
+
+fn find_project() -> Option<PathBuf> {
+    let cwd = std::env::current_dir().ok()?;
+    let found = cwd
+        .ancestors()
+        .map(|dir| dir.join(PROJECT_FILE_NAME))
+        .find(|candidate| candidate.is_file())?;
+    // Shown in diagnostics: keep it short when it is the working directory's.
+    Some(
+        found
+            .strip_prefix(&cwd)
+            .map(Path::to_path_buf)
+            .unwrap_or(found),
+    )
+}

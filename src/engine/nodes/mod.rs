@@ -1,0 +1,9 @@
+//! The node kinds' behaviour, one file per kind (conditions are evaluated in the wave itself
+//! through [`crate::engine::predicate`]).
+
+pub mod email;
+pub mod limit;
+pub mod properties;
+pub mod split;
+pub mod wait;
+pub mod webhook;

@@ -1,0 +1,88 @@
+//! `webhook`: calls for batches of tokens, at least once, with a ledger.
+//!
+//! A customer whose call is in the ledger as done is not called again when a wave is replayed
+//! after a crash; a duplicate is possible only when the process dies between the remote
+//! answer and the write of the batch that stores the token with its ledger entry.
+
+use petgraph::graph::NodeIndex;
+
+use crate::engine::actions_port::{ActionOutcome, WebhookItem, WebhookRequest};
+use crate::engine::error::Result;
+use crate::engine::state::LedgerState;
+use crate::engine::step::StepFailure;
+use crate::engine::token::Token;
+use crate::engine::wave::Wave;
+use crate::scenario::compiled::Port;
+use crate::scenario::model::WebhookNode;
+
+/// Customers per call: the node's batch size, capped by its preset, at least 1.
+pub fn batch_size(node: &WebhookNode) -> usize {
+    let size = node.batch.as_ref().map_or(1, |b| b.size.max(1));
+    match node.preset {
+        Some(preset) => size.min(preset.max_batch()),
+        None => size,
+    }
+}
+
+impl Wave<'_> {
+    /// Calls the webhook for a batch of tokens and moves each on by its outcome.
+    pub(crate) fn webhook_flush(
+        &mut self,
+        node: NodeIndex,
+        webhook: &WebhookNode,
+        tokens: Vec<Token>,
+    ) -> Result<()> {
+        let run = self.run.run.id;
+        let index = node.index() as u32;
+        let mut to_call = Vec::with_capacity(tokens.len());
+        for token in tokens {
+            match self.env.state.ledger(run, index, token.customer.id)? {
+                Some(LedgerState::Done) => self.leave(node, token, Port::Next, true)?,
+                _ => to_call.push(token),
+            }
+        }
+        if to_call.is_empty() {
+            return Ok(());
+        }
+        let items = to_call
+            .iter()
+            .map(|token| WebhookItem {
+                customer: token.customer.id,
+                context: self.run.customer_context(
+                    &token.customer,
+                    token.event.as_deref(),
+                    self.now,
+                ),
+            })
+            .collect();
+        let scenario = self.run.scenario.clone();
+        let request = WebhookRequest {
+            scenario: scenario.name(),
+            run,
+            node: &scenario.node(node).id,
+            definition: webhook,
+            items,
+            now: self.now,
+        };
+        let outcomes = self.env.actions.webhook(&request);
+        self.summary.webhook_calls += 1;
+        for (position, mut token) in to_call.into_iter().enumerate() {
+            let outcome = outcomes
+                .get(position)
+                .cloned()
+                .unwrap_or_else(|| ActionOutcome::Failed("no outcome for this customer".into()));
+            token.effects = true;
+            match outcome {
+                ActionOutcome::Done => {
+                    token.ledger(run, index, LedgerState::Done);
+                    self.leave(node, token, Port::Next, true)?;
+                }
+                ActionOutcome::Failed(reason) => {
+                    token.ledger(run, index, LedgerState::Failed);
+                    self.fail(node, token, StepFailure::Customer(reason))?;
+                }
+            }
+        }
+        Ok(())
+    }
+}

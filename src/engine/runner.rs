@@ -1,0 +1,336 @@
+//! The engine: one pass over everything due ([`Engine::tick`]), run by `warmup tick`, by the
+//! loop of `warmup run`, and step by step on a virtual clock by `warmup simulate`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use chrono::{DateTime, Utc};
+use petgraph::graph::NodeIndex;
+
+use super::actions_port::Actions;
+use super::context::RunContext;
+use super::customers::{CustomerAccess, CustomerView};
+use super::error::{EngineError, Result};
+use super::state::{Commit, DueGroup, EngineState, RunRecord, RunStatus, TriggerState};
+use super::token::{Origin, Token};
+use super::wave::{Wave, WaveEnv, WaveSummary};
+use crate::scenario::compiled::Scenario;
+
+/// Compiles a stored scenario source (a version an open run is pinned to).
+pub type Compiler = Box<dyn Fn(&str) -> std::result::Result<Scenario, String> + Send + Sync>;
+
+/// What an engine is made of.
+pub struct EngineParts {
+    /// Customers.
+    pub access: Arc<dyn CustomerAccess>,
+    /// Engine state (sled or memory).
+    pub state: EngineState,
+    /// Side effects.
+    pub actions: Arc<dyn Actions>,
+    /// Mailbox-provider groups of the project.
+    pub providers: BTreeMap<String, Vec<String>>,
+    /// The current scenarios.
+    pub scenarios: Vec<Scenario>,
+    /// Compiles stored versions of scenarios.
+    pub compiler: Compiler,
+    /// Whether the state is on disk.
+    pub durable: bool,
+}
+
+/// What a tick did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TickSummary {
+    /// Runs started.
+    pub runs_started: u64,
+    /// Runs whose interrupted entry was resumed.
+    pub runs_resumed: u64,
+    /// Waves processed.
+    pub waves: u64,
+    /// Tokens moved.
+    pub tokens: u64,
+    /// E-mails sent.
+    pub emails: u64,
+    /// E-mails not sent because an earlier attempt was not confirmed.
+    pub uncertain: u64,
+    /// Webhook calls.
+    pub webhook_calls: u64,
+}
+
+impl TickSummary {
+    fn add(&mut self, wave: WaveSummary) {
+        self.waves += 1;
+        self.tokens += wave.tokens;
+        self.emails += wave.emails;
+        self.uncertain += wave.uncertain;
+        self.webhook_calls += wave.webhook_calls;
+    }
+}
+
+/// The engine.
+pub struct Engine {
+    pub(super) access: Arc<dyn CustomerAccess>,
+    pub(super) state: EngineState,
+    actions: Arc<dyn Actions>,
+    env: minijinja::Environment<'static>,
+    pub(super) providers: Arc<BTreeMap<String, Vec<String>>>,
+    pub(super) scenarios: Vec<Arc<Scenario>>,
+    compiler: Compiler,
+    versions: Mutex<HashMap<(String, String), Arc<Scenario>>>,
+    durable: bool,
+}
+
+impl Engine {
+    /// An engine of these parts.
+    pub fn new(parts: EngineParts) -> Self {
+        Self {
+            access: parts.access,
+            state: parts.state,
+            actions: parts.actions,
+            env: crate::template::environment(),
+            providers: Arc::new(parts.providers),
+            scenarios: parts.scenarios.into_iter().map(Arc::new).collect(),
+            compiler: parts.compiler,
+            versions: Mutex::new(HashMap::new()),
+            durable: parts.durable,
+        }
+    }
+
+    /// The engine's state.
+    pub fn state(&self) -> &EngineState {
+        &self.state
+    }
+
+    /// The current scenarios.
+    pub fn scenarios(&self) -> &[Arc<Scenario>] {
+        &self.scenarios
+    }
+
+    /// Records the current scenario versions and, for triggers seen for the first time, that
+    /// they became active at `now`.
+    pub fn register(&self, now: DateTime<Utc>) -> Result<()> {
+        let cursor = self.access.next_event_seq()?;
+        let mut commit = Commit::new();
+        for scenario in &self.scenarios {
+            self.state
+                .save_version(scenario.name(), scenario.version(), scenario.source())?;
+            for &trigger in scenario.triggers() {
+                let id = &scenario.node(trigger).id;
+                if self.state.trigger_state(scenario.name(), id)?.is_none() {
+                    let state = TriggerState {
+                        origin: now,
+                        last_fired: None,
+                        cursor,
+                    };
+                    commit.put_trigger(scenario.name(), id, &state)?;
+                }
+            }
+        }
+        self.state.commit(commit)?;
+        self.flush()
+    }
+
+    /// One pass over everything due at `now`: resumes runs whose entry a crash interrupted,
+    /// starts the runs of due triggers, wakes parked tokens in due order, closes finished runs.
+    pub fn tick(&self, now: DateTime<Utc>) -> Result<TickSummary> {
+        self.register(now)?;
+        self.read_feedback()?;
+        let mut summary = TickSummary::default();
+        for run in self.state.runs()? {
+            if run.status == RunStatus::Entering {
+                summary.runs_resumed += 1;
+                summary.add(self.enter(run, true, now)?);
+            }
+        }
+        self.fire_triggers(now, &mut summary)?;
+        while let Some(group) = self.state.first_due(now)? {
+            summary.add(self.wake(group, now)?);
+        }
+        self.close_runs()?;
+        self.flush()?;
+        Ok(summary)
+    }
+
+    pub(super) fn flush(&self) -> Result<()> {
+        if self.durable {
+            self.state.flush()?;
+        }
+        Ok(())
+    }
+
+    /// The next instant after `after` at which something is due: a trigger fire or a parked
+    /// token.
+    pub fn next_instant(&self, after: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
+        let mut next = self.state.next_due()?.map(|g| g.due);
+        for scenario in &self.scenarios {
+            for &trigger in scenario.triggers() {
+                let id = &scenario.node(trigger).id;
+                let origin = self
+                    .state
+                    .trigger_state(scenario.name(), id)?
+                    .map_or(after, |s| s.origin);
+                let kind = &scenario.node(trigger).kind;
+                if let Some(fire) =
+                    super::schedule::next_fire(kind, scenario.timezone(), origin, after)
+                {
+                    next = Some(next.map_or(fire.at, |n: DateTime<Utc>| n.min(fire.at)));
+                }
+            }
+        }
+        Ok(next)
+    }
+
+    /// The scenario version a run executes.
+    pub fn scenario_of(&self, run: &RunRecord) -> Result<Arc<Scenario>> {
+        if let Some(current) = self
+            .scenarios
+            .iter()
+            .find(|s| s.name() == run.scenario && s.version() == run.version)
+        {
+            return Ok(current.clone());
+        }
+        let key = (run.scenario.clone(), run.version.clone());
+        let mut versions = self.versions.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(found) = versions.get(&key) {
+            return Ok(found.clone());
+        }
+        let fail = |reason: String| EngineError::Version {
+            scenario: run.scenario.clone(),
+            version: run.version.clone(),
+            reason,
+        };
+        let source = self
+            .state
+            .version_source(&run.scenario, &run.version)?
+            .ok_or_else(|| fail("its source is not in the store".into()))?;
+        let scenario = Arc::new((self.compiler)(&source).map_err(fail)?);
+        versions.insert(key, scenario.clone());
+        Ok(scenario)
+    }
+
+    fn context(&self, run: RunRecord) -> Result<RunContext> {
+        Ok(RunContext {
+            scenario: self.scenario_of(&run)?,
+            run,
+            providers: self.providers.clone(),
+        })
+    }
+
+    fn wave_env(&self) -> WaveEnv<'_> {
+        WaveEnv {
+            access: self.access.as_ref(),
+            state: &self.state,
+            actions: self.actions.as_ref(),
+            env: &self.env,
+            durable: self.durable,
+        }
+    }
+
+    /// Enters a run's audience (the trigger wave). On `replay` (after a crash), customers who
+    /// already hold a token are skipped: a customer enters a run at most once.
+    pub(super) fn enter(
+        &self,
+        run: RunRecord,
+        replay: bool,
+        now: DateTime<Utc>,
+    ) -> Result<WaveSummary> {
+        let context = self.context(run.clone())?;
+        let trigger =
+            context
+                .scenario
+                .index_of(&run.trigger)
+                .ok_or_else(|| EngineError::Corrupt {
+                    what: "run",
+                    detail: format!("run {} names unknown trigger `{}`", run.id, run.trigger),
+                })?;
+        let env = self.wave_env();
+        let mut wave = Wave::new(&env, &context, now);
+        let mut entered = 0u64;
+        let state = &self.state;
+        let mut enter_one = |wave: &mut Wave<'_>,
+                             customer: CustomerView,
+                             event: Option<serde_json::Value>|
+         -> Result<()> {
+            if replay && state.token(run.id, customer.id)?.is_some() {
+                return Ok(());
+            }
+            entered += 1;
+            wave.enter_at_trigger(
+                trigger,
+                Token::new(customer, event.map(Arc::new), Origin::Entered),
+            )
+        };
+        if run.events.is_empty() {
+            self.access.for_each_customer(&mut |customer| {
+                enter_one(&mut wave, customer, None)?;
+                Ok(super::customers::Flow::Continue)
+            })?;
+        } else {
+            for (id, event) in &run.events {
+                if let Some(customer) = self.access.customer(*id)? {
+                    enter_one(&mut wave, customer, Some(event.clone()))?;
+                }
+            }
+        }
+        let mut done = run;
+        done.status = RunStatus::Open;
+        done.entered += entered;
+        let mut last = Commit::new();
+        last.put_run(&done)?;
+        let summary = wave.finish(last)?;
+        self.flush()?;
+        Ok(summary)
+    }
+
+    /// Wakes a group of parked tokens as one wave.
+    fn wake(&self, group: DueGroup, now: DateTime<Utc>) -> Result<WaveSummary> {
+        let run = self
+            .state
+            .run(group.run)?
+            .ok_or_else(|| EngineError::Corrupt {
+                what: "due index",
+                detail: format!("parked tokens of unknown run {}", group.run),
+            })?;
+        let context = self.context(run)?;
+        let node = NodeIndex::new(group.node as usize);
+        let env = self.wave_env();
+        let mut wave = Wave::new(&env, &context, now);
+        let mut after = None;
+        loop {
+            let customers = self.state.due_customers(group, after, 1024)?;
+            let Some(&last) = customers.last() else {
+                break;
+            };
+            for id in customers {
+                let event = self
+                    .state
+                    .token(group.run, id)?
+                    .and_then(|record| record.event)
+                    .map(Arc::new);
+                let customer = self.access.customer(id)?.unwrap_or(CustomerView {
+                    id,
+                    ..CustomerView::default()
+                });
+                wave.wake(
+                    node,
+                    Token::new(customer, event, Origin::Woken(group.node, group.due)),
+                )?;
+            }
+            after = Some(last);
+        }
+        let summary = wave.finish(Commit::new())?;
+        self.flush()?;
+        Ok(summary)
+    }
+
+    /// Marks open runs without parked tokens as done.
+    fn close_runs(&self) -> Result<()> {
+        let mut commit = Commit::new();
+        for mut run in self.state.runs()? {
+            if run.status == RunStatus::Open && self.state.parked(run.id)? <= 0 {
+                run.status = RunStatus::Done;
+                commit.put_run(&run)?;
+            }
+        }
+        self.state.commit(commit)
+    }
+}

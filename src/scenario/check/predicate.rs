@@ -1,0 +1,319 @@
+//! Predicates: exactly one head, comparisons only with `property`, known segments,
+//! consent categories and mailbox providers, valid dates, durations and templates.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, TimeZone, Utc};
+
+use super::{templates, Cx};
+use crate::scenario::compiled::{EventFilter, EventTest, Predicate, PropertyTest, TimeRef};
+use crate::scenario::model;
+use crate::scenario::time::{parse_date, parse_duration};
+use crate::scenario::{Code, YamlPath};
+
+const HEADS: [&str; 9] = [
+    "all",
+    "any",
+    "not",
+    "property",
+    "consent",
+    "segment",
+    "event",
+    "mailbox_provider",
+    "expr",
+];
+
+/// Compiles a predicate written at `path`.
+pub fn compile(cx: &mut Cx<'_>, p: &model::Predicate, path: &YamlPath) -> Option<Predicate> {
+    let present = [
+        p.all.is_some(),
+        p.any.is_some(),
+        p.not.is_some(),
+        p.property.is_some(),
+        p.consent.is_some(),
+        p.segment.is_some(),
+        p.event.is_some(),
+        p.mailbox_provider.is_some(),
+        p.expr.is_some(),
+    ];
+    let heads: Vec<&str> = HEADS
+        .iter()
+        .zip(present)
+        .filter(|(_, here)| *here)
+        .map(|(head, _)| *head)
+        .collect();
+    let comparisons = comparisons(cx, p, path);
+    let compares = !comparisons.as_ref().is_some_and(Vec::is_empty);
+    if p.property.is_none() && compares && heads.len() <= 1 {
+        let message = match heads.first() {
+            Some(head) => format!(
+                "comparisons (`exists`, `equals`, `gt`, …) apply to a `property`, not to `{head}`"
+            ),
+            None => {
+                "comparisons (`exists`, `equals`, `gt`, …) need a `property` to compare".to_owned()
+            }
+        };
+        cx.error(path, Code::PropertyComparison, message);
+        return None;
+    }
+    if heads.len() != 1 {
+        let found = if heads.is_empty() {
+            "none".to_owned()
+        } else {
+            heads
+                .iter()
+                .map(|h| format!("`{h}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        cx.error_help(
+            path,
+            Code::PredicateHeads,
+            format!("a predicate has exactly one head; found {found}"),
+            Some(format!(
+                "heads: {}; split several into `all: [...]`",
+                HEADS.join(", ")
+            )),
+        );
+        return None;
+    }
+    match heads[0] {
+        "all" => list(cx, p.all.as_deref(), &path.key("all")).map(Predicate::All),
+        "any" => list(cx, p.any.as_deref(), &path.key("any")).map(Predicate::Any),
+        "not" => {
+            let inner = p.not.as_deref()?;
+            compile(cx, inner, &path.key("not")).map(|inner| Predicate::Not(Box::new(inner)))
+        }
+        "property" => property(cx, p, path, comparisons?),
+        "consent" => {
+            let category = p.consent.clone()?;
+            cx.consent_category(&path.key("consent"), &category);
+            Some(Predicate::Consent(category))
+        }
+        "segment" => segment(cx, p.segment.as_deref()?, &path.key("segment")),
+        "event" => event(cx, p.event.as_ref()?, &path.key("event")).map(Predicate::Event),
+        "mailbox_provider" => {
+            let values: Vec<String> = p
+                .mailbox_provider
+                .as_ref()?
+                .values()
+                .into_iter()
+                .map(str::to_owned)
+                .collect();
+            let groups = cx.provider_groups();
+            let at = path.key("mailbox_provider");
+            let many = matches!(p.mailbox_provider, Some(model::OneOrMany::Many(_)));
+            for (i, value) in values.iter().enumerate() {
+                if !groups.contains(value) {
+                    let item = if many { at.index(i) } else { at.clone() };
+                    cx.unknown_name(
+                        &item,
+                        Code::UnknownProvider,
+                        "mailbox-provider group",
+                        value,
+                        &groups,
+                    );
+                }
+            }
+            Some(Predicate::MailboxProvider(values))
+        }
+        _ => {
+            let expr = p.expr.clone()?;
+            templates::expression(cx, &expr, &path.key("expr")).then_some(Predicate::Expr(expr))
+        }
+    }
+}
+
+fn list(
+    cx: &mut Cx<'_>,
+    items: Option<&[model::Predicate]>,
+    path: &YamlPath,
+) -> Option<Vec<Predicate>> {
+    let mut compiled = Some(Vec::new());
+    for (i, item) in items.unwrap_or_default().iter().enumerate() {
+        let one = compile(cx, item, &path.index(i));
+        compiled = compiled.zip(one).map(|(mut all, one)| {
+            all.push(one);
+            all
+        });
+    }
+    compiled
+}
+
+fn property(
+    cx: &mut Cx<'_>,
+    p: &model::Predicate,
+    path: &YamlPath,
+    tests: Vec<PropertyTest>,
+) -> Option<Predicate> {
+    let name = p.property.clone()?;
+    if tests.is_empty() {
+        cx.error_help(
+            &path.key("property"),
+            Code::PropertyComparison,
+            format!("property `{name}` has no comparison"),
+            Some("add one of `exists`, `equals`, `not_equals`, `in`, `contains`, `gt`, `gte`, `lt`, `lte`, `before`, `after`".into()),
+        );
+        return None;
+    }
+    Some(Predicate::Property { name, tests })
+}
+
+/// The comparisons written; `None` when one of them is invalid (already reported).
+fn comparisons(
+    cx: &mut Cx<'_>,
+    p: &model::Predicate,
+    path: &YamlPath,
+) -> Option<Vec<PropertyTest>> {
+    let mut tests = Vec::new();
+    if let Some(v) = p.exists {
+        tests.push(PropertyTest::Exists(v));
+    }
+    if let Some(v) = &p.equals {
+        tests.push(PropertyTest::Equals(v.clone()));
+    }
+    if let Some(v) = &p.not_equals {
+        tests.push(PropertyTest::NotEquals(v.clone()));
+    }
+    if let Some(v) = &p.one_of {
+        tests.push(PropertyTest::In(v.clone()));
+    }
+    if let Some(v) = &p.contains {
+        tests.push(PropertyTest::Contains(v.clone()));
+    }
+    let numbers = [
+        (p.gt, PropertyTest::Gt as fn(f64) -> PropertyTest),
+        (p.gte, PropertyTest::Gte),
+        (p.lt, PropertyTest::Lt),
+        (p.lte, PropertyTest::Lte),
+    ];
+    tests.extend(numbers.into_iter().filter_map(|(v, make)| v.map(make)));
+    let mut valid = true;
+    for (field, value, make) in [
+        (
+            "before",
+            &p.before,
+            PropertyTest::Before as fn(TimeRef) -> PropertyTest,
+        ),
+        ("after", &p.after, PropertyTest::After),
+    ] {
+        let Some(text) = value else { continue };
+        match time_ref(cx, text) {
+            Ok(time) => tests.push(make(time)),
+            Err(message) => {
+                cx.error(&path.key(field), Code::InvalidDate, message);
+                valid = false;
+            }
+        }
+    }
+    valid.then_some(tests)
+}
+
+/// An RFC 3339 date-time, a date (local midnight), or a duration ago.
+fn time_ref(cx: &Cx<'_>, text: &str) -> Result<TimeRef, String> {
+    if let Ok(instant) = DateTime::parse_from_rfc3339(text) {
+        return Ok(TimeRef::Absolute(instant.with_timezone(&Utc)));
+    }
+    if let Ok(date) = parse_date(text) {
+        let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
+        if let Some(local) = cx.tz.from_local_datetime(&midnight).earliest() {
+            return Ok(TimeRef::Absolute(local.with_timezone(&Utc)));
+        }
+    }
+    parse_duration(text).map(TimeRef::Ago).map_err(|_| {
+        format!("`{text}` is neither an RFC 3339 date-time, a date `YYYY-MM-DD`, nor a duration ago such as `30d`")
+    })
+}
+
+fn segment(cx: &mut Cx<'_>, name: &str, path: &YamlPath) -> Option<Predicate> {
+    match cx.segments.get(name) {
+        Some(Some(predicate)) => Some(Predicate::Segment {
+            name: name.to_owned(),
+            predicate: Box::new(predicate.clone()),
+        }),
+        Some(None) => None,
+        None => {
+            let known: Vec<String> = cx.segments.keys().cloned().collect();
+            cx.unknown_name(path, Code::UnknownSegment, "segment", name, &known);
+            None
+        }
+    }
+}
+
+/// Compiles an event-history test.
+pub fn event(cx: &mut Cx<'_>, test: &model::EventTest, path: &YamlPath) -> Option<EventTest> {
+    let within = match &test.within {
+        Some(text) => Some(cx.parse(
+            &path.key("within"),
+            Code::InvalidDuration,
+            text,
+            parse_duration,
+        )?),
+        None => None,
+    };
+    let filter = filter(cx, &test.filter, &path.key("where"));
+    if test.event_type == "consent" {
+        consent_filter(cx, &test.filter, &path.key("where"));
+    }
+    Some(EventTest {
+        event_type: test.event_type.clone(),
+        filter: filter?,
+        within,
+        min: test.min.unwrap_or(1),
+        max: test.max,
+    })
+}
+
+/// An event property filter: one value means equal, a list means any of. String values
+/// may be templates.
+pub fn filter(
+    cx: &mut Cx<'_>,
+    written: &BTreeMap<String, serde_json::Value>,
+    path: &YamlPath,
+) -> Option<EventFilter> {
+    let mut ok = true;
+    let mut compiled = EventFilter::new();
+    for (key, value) in written {
+        let values = match value {
+            serde_json::Value::Array(values) => values.clone(),
+            other => vec![other.clone()],
+        };
+        for (i, value) in values.iter().enumerate() {
+            if let serde_json::Value::String(text) = value {
+                let at = if matches!(written[key], serde_json::Value::Array(_)) {
+                    path.key(key.clone()).index(i)
+                } else {
+                    path.key(key.clone())
+                };
+                ok &= templates::template(cx, text, &at);
+            }
+        }
+        compiled.insert(key.clone(), values);
+    }
+    ok.then_some(compiled)
+}
+
+/// `consent` events carry a `category`: check the names written.
+pub fn consent_filter(
+    cx: &mut Cx<'_>,
+    written: &BTreeMap<String, serde_json::Value>,
+    path: &YamlPath,
+) {
+    let Some(value) = written.get("category") else {
+        return;
+    };
+    let at = path.key("category");
+    match value {
+        serde_json::Value::String(name) if !crate::template::is_template(name) => {
+            cx.consent_category(&at, name)
+        }
+        serde_json::Value::Array(names) => {
+            for (i, name) in names.iter().enumerate() {
+                if let Some(name) = name.as_str() {
+                    cx.consent_category(&at.index(i), name);
+                }
+            }
+        }
+        _ => {}
+    }
+}

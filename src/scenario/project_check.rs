@@ -1,0 +1,288 @@
+//! Checks of the project file: the same positions and codes as scenarios, plus
+//! its segments compiled once for every scenario to use.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use super::check::{predicate, templates, Cx, Segments};
+use super::compiled::{PlanTable, Predicate};
+use super::time::{parse_duration, parse_timezone};
+use super::{yaml, Code, Diagnostic, Diagnostics, Reporter, SourceFile, Span, YamlPath};
+use crate::project::{Project, ProjectFile, SecretSource};
+
+/// A checked project: its compiled segments and the problems of its file.
+#[derive(Debug)]
+pub struct ProjectContext<'a> {
+    /// The project.
+    pub project: &'a Project,
+    /// Its time zone (UTC when the file's is invalid, which is reported).
+    pub tz: chrono_tz::Tz,
+    /// Compiled segments (`None`: broken, reported).
+    pub segments: Segments,
+    /// Problems of the project file.
+    pub diagnostics: Diagnostics,
+}
+
+/// Checks `project`, re-reading its file for positions.
+pub fn check_project(project: &Project) -> ProjectContext<'_> {
+    let text = std::fs::read_to_string(&project.path).unwrap_or_default();
+    check_project_text(project, &text)
+}
+
+/// Checks `project` whose file holds `text`.
+pub fn check_project_text<'a>(project: &'a Project, text: &str) -> ProjectContext<'a> {
+    let source = SourceFile::new(&project.path, text);
+    let document = match yaml::parse(text) {
+        Ok(document) => document,
+        Err(error) => {
+            let mut diagnostics = Diagnostics::new();
+            diagnostics.push(syntax(&source, error));
+            return ProjectContext {
+                project,
+                tz: chrono_tz::UTC,
+                segments: Segments::new(),
+                diagnostics,
+            };
+        }
+    };
+    let mut reporter = Reporter::new(Arc::clone(&source), document.index.clone());
+    super::read::report_key_problems(&document, &mut reporter);
+    let root = YamlPath::root();
+    // The loaded model is the reference; deserializing again finds the position of a
+    // problem serde_yaml reported without one.
+    let _: Option<ProjectFile> = reporter.deserialize(&document.value, &root, None);
+    let tz = match parse_timezone(&project.file.timezone) {
+        Ok(tz) => tz,
+        Err(message) => {
+            reporter.value(&root.key("timezone"), Code::InvalidTimezone, None, message);
+            chrono_tz::UTC
+        }
+    };
+    let no_plans = BTreeMap::<String, PlanTable>::new();
+    let mut segments = Segments::new();
+    let placeholders: Segments = project
+        .file
+        .segments
+        .keys()
+        .map(|name| (name.clone(), Some(Predicate::All(Vec::new()))))
+        .collect();
+    {
+        let mut cx = Cx {
+            reporter: &mut reporter,
+            project,
+            segments: &placeholders,
+            tz,
+            params: None,
+            plans: &no_plans,
+            node: None,
+        };
+        for (name, written) in &project.file.segments {
+            let compiled =
+                predicate::compile(&mut cx, written, &root.key("segments").key(name.clone()));
+            segments.insert(name.clone(), compiled);
+        }
+        settings(&mut cx, &project.file);
+    }
+    let segments = resolve_segments(&segments, &mut reporter);
+    let mut diagnostics = reporter.diagnostics;
+    diagnostics.sort();
+    ProjectContext {
+        project,
+        tz,
+        segments,
+        diagnostics,
+    }
+}
+
+/// A YAML syntax error as a diagnostic.
+pub fn syntax(source: &Arc<SourceFile>, error: yaml::SyntaxError) -> Diagnostic {
+    Diagnostic::new(
+        source,
+        error.span,
+        Code::YamlSyntax,
+        format!("YAML syntax error: {}", error.message),
+    )
+    .with_label("here")
+}
+
+/// Names the settings refer to: consent categories, durations, templates, secrets.
+fn settings(cx: &mut Cx<'_>, file: &ProjectFile) {
+    let root = YamlPath::root();
+    if let Some(category) = &file.import.consent_category {
+        cx.consent_category(&root.key("import").key("consent_category"), category);
+    }
+    if let Some(email) = &file.email {
+        cx.consent_category(
+            &root.key("email").key("unsubscribe").key("category"),
+            &email.unsubscribe.category,
+        );
+        secret(
+            cx,
+            &email.unsubscribe.signing_key,
+            &root.key("email").key("unsubscribe").key("signing_key"),
+        );
+        for (name, value) in &email.headers {
+            templates::template(
+                cx,
+                value,
+                &root.key("email").key("headers").key(name.clone()),
+            );
+        }
+    }
+    for (name, schema) in &file.auth {
+        let at = root.key("auth").key(name.clone());
+        secret(cx, &schema.secret, &at.key("secret"));
+        for (header, value) in &schema.headers {
+            auth_header(cx, value, &at.key("headers").key(header.clone()));
+        }
+    }
+    if let Some(klaviyo) = &file.klaviyo {
+        let at = root.key("klaviyo");
+        secret(cx, &klaviyo.api_key, &at.key("api_key"));
+        for (list, category) in &klaviyo.lists {
+            cx.consent_category(&at.key("lists").key(list.clone()), category);
+        }
+        let sync = &klaviyo.sync;
+        for (field, value) in [
+            ("profiles", &sync.profiles),
+            ("events", &sync.events),
+            ("reconcile", &sync.reconcile),
+        ] {
+            if let Some(text) = value {
+                cx.parse(
+                    &at.key("sync").key(field),
+                    Code::InvalidDuration,
+                    text,
+                    parse_duration,
+                );
+            }
+        }
+    }
+}
+
+/// Auth headers see only `secret`.
+fn auth_header(cx: &mut Cx<'_>, value: &str, at: &YamlPath) {
+    match templates::env().template_from_str(value) {
+        Err(error) => cx.error(
+            at,
+            Code::TemplateSyntax,
+            format!(
+                "template syntax error: {}",
+                error.detail().unwrap_or("invalid syntax")
+            ),
+        ),
+        Ok(template) => {
+            for name in template.undeclared_variables(false) {
+                if name != "secret" {
+                    cx.error_help(
+                        at,
+                        Code::UndefinedVariable,
+                        format!("undefined template variable `{name}`"),
+                        Some("auth headers see only `secret`".into()),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn secret(cx: &mut Cx<'_>, source: &SecretSource, at: &YamlPath) {
+    if source.env.is_some() == source.file.is_some() {
+        cx.error(
+            at,
+            Code::ExactlyOne,
+            "a secret needs exactly one of `env`, `file`",
+        );
+    }
+}
+
+/// Replaces each segment reference inside segments by its definition; a segment
+/// that reaches itself is reported and left broken.
+fn resolve_segments(compiled: &Segments, reporter: &mut Reporter) -> Segments {
+    let mut resolved = Segments::new();
+    for name in compiled.keys() {
+        let mut stack = vec![name.clone()];
+        let result = compiled[name]
+            .as_ref()
+            .and_then(|p| substitute(p, compiled, &mut stack, reporter));
+        resolved.insert(name.clone(), result);
+    }
+    resolved
+}
+
+fn substitute(
+    p: &Predicate,
+    all: &Segments,
+    stack: &mut Vec<String>,
+    reporter: &mut Reporter,
+) -> Option<Predicate> {
+    let many = |items: &[Predicate],
+                stack: &mut Vec<String>,
+                reporter: &mut Reporter|
+     -> Option<Vec<Predicate>> {
+        items
+            .iter()
+            .map(|item| substitute(item, all, stack, reporter))
+            .collect()
+    };
+    Some(match p {
+        Predicate::All(items) => Predicate::All(many(items, stack, reporter)?),
+        Predicate::Any(items) => Predicate::Any(many(items, stack, reporter)?),
+        Predicate::Not(inner) => Predicate::Not(Box::new(substitute(inner, all, stack, reporter)?)),
+        Predicate::Segment { name, .. } => {
+            if stack.contains(name) {
+                let chain = format!("{} -> {name}", stack.join(" -> "));
+                let at = YamlPath::root().key("segments").key(stack[0].clone());
+                reporter.key(
+                    &at,
+                    Code::SegmentCycle,
+                    None,
+                    format!("segment `{}` refers to itself: {chain}", stack[0]),
+                );
+                return None;
+            }
+            stack.push(name.clone());
+            let inner = all
+                .get(name)?
+                .as_ref()
+                .and_then(|p| substitute(p, all, stack, reporter));
+            stack.pop();
+            Predicate::Segment {
+                name: name.clone(),
+                predicate: Box::new(inner?),
+            }
+        }
+        other => other.clone(),
+    })
+}
+
+/// A diagnostic for a file that cannot be read.
+pub fn unreadable(path: &Path, error: &std::io::Error) -> Diagnostic {
+    let source = SourceFile::new(path, "");
+    Diagnostic::new(
+        &source,
+        Span::default(),
+        Code::Unreadable,
+        format!("cannot read {}: {error}", path.display()),
+    )
+}
+
+/// Positioned diagnostics for a project file that does not even load.
+pub fn project_file_diagnostics(path: &Path, text: &str) -> Diagnostics {
+    let source = SourceFile::new(path, text);
+    match yaml::parse(text) {
+        Err(error) => {
+            let mut diagnostics = Diagnostics::new();
+            diagnostics.push(syntax(&source, error));
+            diagnostics
+        }
+        Ok(document) => {
+            let mut reporter = Reporter::new(source, document.index.clone());
+            super::read::report_key_problems(&document, &mut reporter);
+            let _: Option<ProjectFile> =
+                reporter.deserialize(&document.value, &YamlPath::root(), None);
+            reporter.diagnostics
+        }
+    }
+}

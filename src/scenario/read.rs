@@ -1,0 +1,192 @@
+//! Turns a parsed YAML document into the raw model, node by node, so one bad node
+//! does not hide the problems of the others.
+
+use serde_json::{Map as Mapping, Value};
+
+use super::model::{Node, ScenarioFile};
+use super::reporter::{quote_all, suggest};
+use super::{Code, Reporter, YamlDocument, YamlPath};
+
+/// Every node `kind`.
+pub const KINDS: &[&str] = &[
+    "on_date",
+    "repeat",
+    "on_event",
+    "condition",
+    "wait",
+    "limit",
+    "split",
+    "set_property",
+    "add_event",
+    "webhook",
+    "email",
+];
+
+/// The raw model of a file, with what could be read.
+#[derive(Debug)]
+pub struct RawScenario {
+    /// The file, holding the nodes that deserialized.
+    pub file: ScenarioFile,
+    /// Every node id written, in file order (also those that failed to deserialize).
+    pub written_ids: Vec<String>,
+    /// Whether every node deserialized.
+    pub complete: bool,
+}
+
+/// Reads a scenario document; `None` when even its outline (name, nodes) is unusable.
+pub fn read_scenario(document: &YamlDocument, reporter: &mut Reporter) -> Option<RawScenario> {
+    report_key_problems(document, reporter);
+    let root = YamlPath::root();
+    let Value::Object(map) = &document.value else {
+        let message = if document.value.is_null() {
+            "the file is empty: a scenario needs `name` and `nodes`"
+        } else {
+            "a scenario file is a mapping with `name` and `nodes`"
+        };
+        reporter.value(&root, Code::InvalidValue, None, message);
+        return None;
+    };
+    let nodes = map.get("nodes").and_then(Value::as_object);
+    let mut outline = map.clone();
+    if nodes.is_some() {
+        outline.insert("nodes".into(), Value::Object(Mapping::new()));
+    }
+    let mut file: ScenarioFile = reporter.deserialize(&Value::Object(outline), &root, None)?;
+    let mut written_ids = Vec::new();
+    let mut complete = true;
+    let nodes_path = root.key("nodes");
+    for (key, value) in nodes.into_iter().flatten() {
+        let id = key.clone();
+        written_ids.push(id.clone());
+        match read_node(&id, value, &nodes_path.key(id.clone()), reporter) {
+            Some(node) => {
+                file.nodes.insert(id, node);
+            }
+            None => complete = false,
+        }
+    }
+    Some(RawScenario {
+        file,
+        written_ids,
+        complete,
+    })
+}
+
+/// Duplicate keys, duplicate node ids and complex keys, found by the event parser.
+pub fn report_key_problems(document: &YamlDocument, reporter: &mut Reporter) {
+    let nodes = YamlPath::root().key("nodes");
+    for duplicate in &document.duplicates {
+        let (first_line, _) = reporter.source.line_column(duplicate.first.offset);
+        if duplicate.parent == nodes {
+            reporter
+                .at(
+                    duplicate.again,
+                    Code::DuplicateNodeId,
+                    Some(&duplicate.key),
+                    format!("duplicate node id `{}`", duplicate.key),
+                )
+                .label = format!("first defined on line {first_line}");
+        } else {
+            reporter
+                .at(
+                    duplicate.again,
+                    Code::DuplicateKey,
+                    None,
+                    format!(
+                        "duplicate key `{}` in `{}`",
+                        duplicate.key,
+                        display(&duplicate.parent)
+                    ),
+                )
+                .label = format!("first written on line {first_line}");
+        }
+    }
+    for (path, span) in &document.complex_keys {
+        reporter.at(
+            *span,
+            Code::InvalidValue,
+            None,
+            format!("a key in `{}` is not a plain string", display(path)),
+        );
+    }
+}
+
+fn display(path: &YamlPath) -> String {
+    if path.segments().is_empty() {
+        "the file".into()
+    } else {
+        path.to_string()
+    }
+}
+
+/// Reads one node: its `kind` first, then the fields of that kind.
+fn read_node(id: &str, value: &Value, path: &YamlPath, reporter: &mut Reporter) -> Option<Node> {
+    let Value::Object(map) = value else {
+        reporter.value(
+            path,
+            Code::InvalidValue,
+            Some(id),
+            "a node is a mapping with a `kind` and its fields",
+        );
+        return None;
+    };
+    let kind = match map.get("kind") {
+        None => {
+            reporter
+                .key(path, Code::MissingField, Some(id), "missing field `kind`")
+                .help = Some(format!("one of {}", quote_all(&kinds())));
+            return None;
+        }
+        Some(Value::String(kind)) => kind.as_str(),
+        Some(_) => {
+            reporter.value(
+                &path.key("kind"),
+                Code::InvalidValue,
+                Some(id),
+                "`kind` is a string",
+            );
+            return None;
+        }
+    };
+    let mut fields = map.clone();
+    fields.remove("kind");
+    let fields = Value::Object(fields);
+    let node = Some(id);
+    match kind {
+        "on_date" => reporter.deserialize(&fields, path, node).map(Node::OnDate),
+        "repeat" => reporter.deserialize(&fields, path, node).map(Node::Repeat),
+        "on_event" => reporter.deserialize(&fields, path, node).map(Node::OnEvent),
+        "condition" => reporter
+            .deserialize(&fields, path, node)
+            .map(Node::Condition),
+        "wait" => reporter.deserialize(&fields, path, node).map(Node::Wait),
+        "limit" => reporter.deserialize(&fields, path, node).map(Node::Limit),
+        "split" => reporter.deserialize(&fields, path, node).map(Node::Split),
+        "set_property" => reporter
+            .deserialize(&fields, path, node)
+            .map(Node::SetProperty),
+        "add_event" => reporter
+            .deserialize(&fields, path, node)
+            .map(Node::AddEvent),
+        "webhook" => reporter.deserialize(&fields, path, node).map(Node::Webhook),
+        "email" => reporter.deserialize(&fields, path, node).map(Node::Email),
+        unknown => {
+            let diagnostic = reporter.value(
+                &path.key("kind"),
+                Code::UnknownKind,
+                node,
+                format!("unknown node kind `{unknown}`"),
+            );
+            diagnostic.label = "not a node kind".into();
+            diagnostic.help = Some(
+                suggest(unknown, &kinds())
+                    .unwrap_or_else(|| format!("one of {}", quote_all(&kinds()))),
+            );
+            None
+        }
+    }
+}
+
+fn kinds() -> Vec<String> {
+    KINDS.iter().map(|k| (*k).to_owned()).collect()
+}

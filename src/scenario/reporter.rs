@@ -1,0 +1,186 @@
+//! Collects the diagnostics of one file, turning YAML paths into positions.
+
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+
+use super::{Code, Diagnostic, Diagnostics, SourceFile, Span, SpanIndex, YamlPath};
+
+/// Diagnostics of one file, positioned through its span index.
+#[derive(Debug)]
+pub struct Reporter {
+    /// The file.
+    pub source: Arc<SourceFile>,
+    /// Its positions.
+    pub index: SpanIndex,
+    /// What was found so far.
+    pub diagnostics: Diagnostics,
+}
+
+impl Reporter {
+    /// A reporter for a file.
+    pub fn new(source: Arc<SourceFile>, index: SpanIndex) -> Self {
+        Self {
+            source,
+            index,
+            diagnostics: Diagnostics::new(),
+        }
+    }
+
+    /// Reports at a span and returns the diagnostic for refinement.
+    pub fn at(
+        &mut self,
+        span: Span,
+        code: Code,
+        node: Option<&str>,
+        message: impl Into<String>,
+    ) -> &mut Diagnostic {
+        let diagnostic = Diagnostic::new(&self.source, span, code, message.into()).with_node(node);
+        self.diagnostics.push(diagnostic);
+        self.diagnostics.last_mut().expect("just pushed")
+    }
+
+    /// Reports at the value of `path`.
+    pub fn value(
+        &mut self,
+        path: &YamlPath,
+        code: Code,
+        node: Option<&str>,
+        message: impl Into<String>,
+    ) -> &mut Diagnostic {
+        let span = self.index.value(path);
+        self.at(span, code, node, message)
+    }
+
+    /// Reports at the key of `path`.
+    pub fn key(
+        &mut self,
+        path: &YamlPath,
+        code: Code,
+        node: Option<&str>,
+        message: impl Into<String>,
+    ) -> &mut Diagnostic {
+        let span = self.index.key(path);
+        self.at(span, code, node, message)
+    }
+
+    /// Whether anything was reported.
+    pub fn has_errors(&self) -> bool {
+        !self.diagnostics.is_empty()
+    }
+
+    /// Deserializes `value` (found at `path`) into `T`, reporting a failure at the exact
+    /// key or value it concerns.
+    pub fn deserialize<T: DeserializeOwned>(
+        &mut self,
+        value: &serde_json::Value,
+        path: &YamlPath,
+        node: Option<&str>,
+    ) -> Option<T> {
+        match serde_path_to_error::deserialize::<_, T>(value) {
+            Ok(parsed) => Some(parsed),
+            Err(error) => {
+                let mut at = path.clone();
+                for segment in error.path().iter() {
+                    match segment {
+                        serde_path_to_error::Segment::Map { key } => at = at.key(key.clone()),
+                        serde_path_to_error::Segment::Seq { index } => at = at.index(*index),
+                        _ => {}
+                    }
+                }
+                self.serde_error(&at, node, &error.into_inner().to_string());
+                None
+            }
+        }
+    }
+
+    /// Reports a serde error found at `path`, classified by its message.
+    fn serde_error(&mut self, path: &YamlPath, node: Option<&str>, message: &str) {
+        let message = strip_location(message);
+        if let Some(rest) = message.strip_prefix("unknown field `") {
+            let field = rest.split('`').next().unwrap_or_default();
+            let expected = expected_names(rest);
+            let field_path =
+                if path.segments().last() == Some(&super::Segment::Key(field.to_owned())) {
+                    path.clone()
+                } else {
+                    path.key(field)
+                };
+            let diagnostic = self.key(
+                &field_path,
+                Code::UnknownField,
+                node,
+                format!("unknown field `{field}`"),
+            );
+            diagnostic.label = "not a field here".into();
+            if let Some(help) = suggest(field, &expected) {
+                diagnostic.help = Some(help);
+            } else if !expected.is_empty() {
+                diagnostic.help = Some(format!("expected one of {}", quote_all(&expected)));
+            }
+        } else if let Some(rest) = message.strip_prefix("missing field `") {
+            let field = rest.split('`').next().unwrap_or_default();
+            self.key(
+                path,
+                Code::MissingField,
+                node,
+                format!("missing field `{field}`"),
+            )
+            .label = format!("`{field}` is required here");
+        } else {
+            let diagnostic = self.value(
+                path,
+                Code::InvalidValue,
+                node,
+                format!("`{path}`: {message}"),
+            );
+            diagnostic.label = "wrong type or value".into();
+            if let Some(rest) = message.strip_prefix("unknown variant `") {
+                let variant = rest.split('`').next().unwrap_or_default();
+                if let Some(help) = suggest(variant, &expected_names(rest)) {
+                    diagnostic.help = Some(help);
+                }
+            }
+        }
+    }
+}
+
+/// serde_yaml appends " at line L column C" to some messages; positions are ours.
+fn strip_location(message: &str) -> &str {
+    match message.find(" at line ") {
+        Some(at) => &message[..at],
+        None => message,
+    }
+}
+
+/// The names listed after "expected one of" / "expected" in a serde message.
+fn expected_names(message: &str) -> Vec<String> {
+    let Some(at) = message.find("expected") else {
+        return Vec::new();
+    };
+    message[at..]
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// "did you mean `x`?" for the closest name, when close enough.
+pub fn suggest(written: &str, names: &[String]) -> Option<String> {
+    names
+        .iter()
+        .map(|name| (strsim::jaro_winkler(written, name), name))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, name)| format!("did you mean `{name}`?"))
+}
+
+/// `a`, `b`, `c`
+pub fn quote_all(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
