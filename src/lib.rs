@@ -6,6 +6,7 @@
 //! events and progress in an embedded sled store.
 
 pub mod cli;
+pub mod klaviyo;
 pub mod project;
 pub mod scenario;
 pub mod schema;

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod invalid_input;
+mod klaviyo_fake;
 mod schema;
 
 pub use invalid_input::InvalidInput;
@@ -29,6 +30,8 @@ pub struct Cli {
 pub enum Command {
     /// Write the JSON Schemas of the project and scenario files.
     Schema(schema::SchemaArgs),
+    /// Serve a fake Klaviyo API with a generated account (demos, tests, benchmarks).
+    KlaviyoFake(klaviyo_fake::KlaviyoFakeArgs),
 }
 
 /// Parses the command line, runs it, prints any error and returns the exit code.
@@ -44,6 +47,7 @@ pub fn main() -> ExitCode {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Schema(args) => schema::run(args),
+        Command::KlaviyoFake(args) => klaviyo_fake::run(args),
     }
 }
 
