@@ -10,6 +10,7 @@ pub mod cli;
 pub mod engine;
 pub mod graph;
 pub mod import;
+pub mod klaviyo;
 pub mod project;
 pub mod report;
 pub mod sample;

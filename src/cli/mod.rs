@@ -12,6 +12,7 @@ mod demo;
 mod graph;
 mod import;
 mod invalid_input;
+mod klaviyo_fake;
 mod run;
 mod schema;
 mod serve;
@@ -59,6 +60,8 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Serve the HTTP API (ingest, unsubscribe, health, metrics, status) without the scheduler.
     Serve(serve::ServeArgs),
+    /// Serve a fake Klaviyo API with a generated account (demos, tests, benchmarks).
+    KlaviyoFake(klaviyo_fake::KlaviyoFakeArgs),
 }
 
 /// Parses the command line, runs it, prints any error and returns the exit code.
@@ -84,6 +87,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Status(args) => status::run(cli.project.as_deref(), args),
         Command::Demo(args) => demo::run(args),
         Command::Serve(args) => serve::run(cli.project.as_deref(), args),
+        Command::KlaviyoFake(args) => klaviyo_fake::run(args),
     }
 }
 
