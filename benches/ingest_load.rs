@@ -198,6 +198,7 @@ impl Server {
     fn start() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let project = dir.path().join("warmup.yaml");
+        std::fs::create_dir(dir.path().join("scenarios")).expect("scenarios folder");
         std::fs::write(
             &project,
             "timezone: UTC\nstore: store\nserver:\n  bind: 127.0.0.1:0\n  tokens:\n    - { env: BENCH_INGEST_TOKEN }\n",

@@ -19,6 +19,7 @@ struct Served {
 /// Starts `warmup serve` on a free port in a fresh project and waits for its address.
 fn serve() -> Served {
     let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("scenarios")).unwrap();
     std::fs::write(
         dir.path().join("warmup.yaml"),
         "timezone: Europe/Prague\nstore: store\nserver:\n  bind: 127.0.0.1:0\n  tokens:\n    - { env: DURABILITY_TOKEN }\n",
@@ -92,6 +93,7 @@ fn sigterm_stops_the_server_cleanly() {
 #[test]
 fn a_missing_token_variable_is_invalid_input() {
     let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("scenarios")).unwrap();
     std::fs::write(
         dir.path().join("warmup.yaml"),
         "timezone: Europe/Prague\nstore: store\nserver:\n  tokens:\n    - { env: WARMUP_TEST_UNSET_TOKEN }\n",

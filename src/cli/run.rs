@@ -1,5 +1,7 @@
-//! `warmup run`: the long-running loop. Sleeps until the next due instant (or a minute, to
-//! notice new events), ticks, and on SIGINT/SIGTERM finishes the current wave and exits.
+//! `warmup run`: the long-running loop. Sleeps until the next due instant, a minute (to
+//! notice events written by other processes), or events recorded by its HTTP server; ticks;
+//! and on SIGINT/SIGTERM finishes the current wave, lets the HTTP server answer the requests
+//! in flight, and exits.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -10,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::engine::clock::{Clock, SystemClock};
+use crate::server::ServerState;
 
 /// Longest sleep between ticks: new events (consent rejects) are picked up at least this often.
 const MAX_SLEEP: std::time::Duration = std::time::Duration::from_secs(60);
@@ -22,19 +25,44 @@ pub struct RunArgs {
     pub until: Option<DateTime<Utc>>,
 }
 
-/// Runs `warmup run`.
+/// Runs `warmup run`. When the project has a `server` section, the HTTP API is served
+/// beside the scheduler, on the same store.
 pub fn run(project: Option<&Path>, args: RunArgs) -> anyhow::Result<()> {
-    let engine = Arc::new(super::tick::open_engine(project)?);
+    let (project, store, engine) = super::tick::open_engine_sharing(project)?;
+    let engine = Arc::new(engine);
+    let http = match &project.file.server {
+        Some(_) => Some((
+            super::serve::http_state(&project, &store, Arc::clone(&engine), false)?,
+            crate::server::bind_address(&project),
+        )),
+        None => None,
+    };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the runtime")?;
-    runtime.block_on(serve(engine, args.until))
+    runtime.block_on(serve(engine, http, args.until))
 }
 
 async fn serve(
     engine: Arc<crate::engine::Engine>,
+    http: Option<(ServerState, String)>,
     until: Option<DateTime<Utc>>,
 ) -> anyhow::Result<()> {
     let cancel = CancellationToken::new();
     let tracker = TaskTracker::new();
+    // Ingested events and unsubscribes wake the loop at once, so on_event flows run now.
+    let mut events = match http {
+        Some((state, bind)) => {
+            let listener = super::serve::listen(&bind).await?;
+            let feed = state.event_feed();
+            let stop = cancel.clone();
+            tracker.spawn(async move {
+                if let Err(error) = crate::server::serve_listener(state, listener, stop).await {
+                    eprintln!("error: {error}");
+                }
+            });
+            Some(feed)
+        }
+        None => None,
+    };
     let signals = cancel.clone();
     tracker.spawn(async move {
         tokio::select! {
@@ -71,12 +99,26 @@ async fn serve(
         tokio::select! {
             () = cancel.cancelled() => break Ok(()),
             () = tokio::time::sleep(sleep) => {}
+            () = new_events(&mut events) => {}
         }
     };
     cancel.cancel();
     tracker.close();
     tracker.wait().await;
     result
+}
+
+/// Resolves when the HTTP server recorded new events; never without a server.
+async fn new_events(feed: &mut Option<tokio::sync::watch::Receiver<u64>>) {
+    match feed {
+        Some(feed) => {
+            if feed.changed().await.is_err() {
+                // The server is gone: stop listening for it.
+                std::future::pending::<()>().await;
+            }
+        }
+        None => std::future::pending::<()>().await,
+    }
 }
 
 async fn shutdown_signal() {

@@ -6,11 +6,13 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
+use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::InvalidInput;
+use crate::engine::Engine;
 use crate::project::Project;
-use crate::server::{self, ServerError, ServerState};
+use crate::server::{self, ServerState};
 use crate::store::Store;
 
 /// Serve the HTTP API (ingest, unsubscribe, health, metrics, status) without the scheduler.
@@ -21,24 +23,15 @@ pub struct ServeArgs {
     pub bind: Option<String>,
 }
 
-/// Runs `warmup serve` until SIGINT or SIGTERM.
+/// Runs `warmup serve` until SIGINT or SIGTERM. Every token and the signing key must be
+/// readable: an ingest-only process has no other job, so a missing secret is an error.
 pub fn run(project: Option<&Path>, args: ServeArgs) -> anyhow::Result<()> {
-    let project = Project::load(project).map_err(|error| InvalidInput::new(error.to_string()))?;
-    let store = Arc::new(Store::open(&project.store_dir())?);
-    let state =
-        ServerState::from_project(&project, Arc::clone(&store)).map_err(|error| match error {
-            ServerError::Secret { .. } => anyhow::Error::new(InvalidInput::new(error.to_string())),
-            other => other.into(),
-        })?;
+    let (project, store, engine) = super::tick::open_engine_sharing(project)?;
+    let state = http_state(&project, &store, Arc::new(engine), true)?;
     let bind = args.bind.unwrap_or_else(|| server::bind_address(&project));
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
-        let listener = server::bind(&bind).await?;
-        let local = listener
-            .local_addr()
-            .context("cannot read the bound address")?;
-        // Scripts and tests read this line to learn the port (bind to port 0 for a free one).
-        println!("listening on http://{local}");
+        let listener = listen(&bind).await?;
         let shutdown = CancellationToken::new();
         tokio::spawn(cancel_on_signal(shutdown.clone()));
         server::serve_listener(state, listener, shutdown).await?;
@@ -48,8 +41,38 @@ pub fn run(project: Option<&Path>, args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The server state of a project, sharing the engine. With `strict`, a secret that cannot
+/// be read is invalid input; otherwise it is reported as a warning and left out (the API
+/// then refuses every request, unsubscribe links answer 404).
+pub(crate) fn http_state(
+    project: &Project,
+    store: &Arc<Store>,
+    engine: Arc<Engine>,
+    strict: bool,
+) -> anyhow::Result<ServerState> {
+    let (builder, problems) = ServerState::builder_for_project(project, Arc::clone(store));
+    if let Some(problem) = problems.first().filter(|_| strict) {
+        return Err(InvalidInput::new(problem.to_string()).into());
+    }
+    for problem in &problems {
+        eprintln!("warning: {problem}; the HTTP API runs without it");
+    }
+    Ok(builder.engine(engine).build())
+}
+
+/// Binds the HTTP listener and prints its address (scripts and tests read this line to
+/// learn the port when binding port 0).
+pub(crate) async fn listen(bind: &str) -> anyhow::Result<TcpListener> {
+    let listener = server::bind(bind).await?;
+    let local = listener
+        .local_addr()
+        .context("cannot read the bound address")?;
+    println!("listening on http://{local}");
+    Ok(listener)
+}
+
 /// Cancels `shutdown` on SIGINT or SIGTERM.
-pub async fn cancel_on_signal(shutdown: CancellationToken) {
+pub(crate) async fn cancel_on_signal(shutdown: CancellationToken) {
     let terminate = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(mut signal) => {

@@ -64,19 +64,29 @@ pub(crate) fn describe(now: DateTime<Utc>, summary: &TickSummary) -> String {
 
 /// Opens the project, its store and scenarios, and an engine with durable state.
 pub(crate) fn open_engine(project: Option<&Path>) -> anyhow::Result<Engine> {
+    open_engine_sharing(project).map(|(_, _, engine)| engine)
+}
+
+/// [`open_engine`], also handing out the project and the store the engine reads, so that
+/// `run` and `serve` can serve HTTP on the same store.
+pub(crate) fn open_engine_sharing(
+    project: Option<&Path>,
+) -> anyhow::Result<(Project, Arc<Store>, Engine)> {
     let (project, store) = super::customers::open_project_store(project)?;
+    let store = Arc::new(store);
     let scenarios = super::simulate::compile_scenarios(&project, &project.scenario_paths())?;
     let kv = SledKv::open(store.db()).context("cannot open the engine state")?;
     let actions = actions(&project, &store)?;
-    Ok(Engine::new(EngineParts {
-        access: Arc::new(store),
+    let engine = Engine::new(EngineParts {
+        access: Arc::clone(&store) as Arc<dyn crate::engine::CustomerAccess>,
         state: EngineState::new(Box::new(kv)),
         actions,
         providers: project.mailbox_providers(),
         scenarios,
         compiler: super::simulate::compiler(&project),
         durable: true,
-    }))
+    });
+    Ok((project, store, engine))
 }
 
 /// The actions of `tick` and `run`: captured to a journal in the store folder.

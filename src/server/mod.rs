@@ -16,6 +16,7 @@
 //! [`router`] gives the axum `Router` for in-process use (tests, embedding).
 
 mod auth;
+mod engine_metrics;
 mod error;
 mod group_commit;
 mod health;
@@ -25,6 +26,7 @@ mod page;
 pub mod payload;
 mod router;
 mod state;
+mod status;
 mod store_metrics;
 mod unsubscribe;
 
@@ -41,6 +43,7 @@ pub use metrics::ServerMetrics;
 pub use page::Page;
 pub use router::router;
 pub use state::{Builder, ServerState, UnsubscribeKey, DEFAULT_BIND, DEFAULT_MAX_BODY_BYTES};
+pub use status::{EmailLedger, NextFire, ParkedGroup, RunStatusReport, StatusReport};
 pub use unsubscribe::SOURCE as UNSUBSCRIBE_SOURCE;
 
 use crate::project::{Project, SecretError};

@@ -8,7 +8,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 
-use super::{auth, health, ingest, metrics, unsubscribe, ApiError, ServerState};
+use super::{auth, health, ingest, metrics, status, unsubscribe, ApiError, ServerState};
 
 /// The complete router with its state: serve it with `axum::serve`, or call it in-process.
 ///
@@ -25,6 +25,7 @@ pub fn router(state: ServerState) -> Router {
     let api = Router::new()
         .route("/v1/customers", post(ingest::customers))
         .route("/v1/events", post(ingest::events))
+        .route("/status", get(status::status))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,

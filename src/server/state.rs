@@ -7,12 +7,14 @@ use prometheus_client::registry::Registry;
 use tokio::sync::watch;
 
 use super::auth::ApiTokens;
+use super::engine_metrics::EngineCollector;
 use super::group_commit::GroupCommit;
 use super::metrics::ServerMetrics;
 use super::payload::Rules;
 use super::store_metrics::StoreCollector;
 use super::ServerError;
-use crate::project::{ConsentCategory, Project, Secret};
+use crate::engine::Engine;
+use crate::project::{default_mailbox_providers, ConsentCategory, Project, Secret, OTHER_PROVIDER};
 use crate::store::Store;
 
 /// Largest request body accepted when the project does not set `server.max_body_bytes`.
@@ -38,6 +40,7 @@ struct Inner {
     unsubscribe: Option<UnsubscribeKey>,
     metrics: ServerMetrics,
     events: watch::Sender<u64>,
+    engine: Option<Arc<Engine>>,
 }
 
 /// The key that signs unsubscribe tokens and the category they reject by default.
@@ -71,20 +74,42 @@ impl ServerState {
         Builder::new(store)
     }
 
-    /// The state for a project: tokens and the signing key are read from their sources.
+    /// The state for a project: tokens and the signing key are read from their sources; a
+    /// secret that cannot be read is an error.
     pub fn from_project(project: &Project, store: Arc<Store>) -> Result<Self, ServerError> {
-        let mut builder = Builder::new(store).categories(project.file.consent_categories.clone());
+        let (builder, problems) = Self::builder_for_project(project, store);
+        match problems.into_iter().next() {
+            Some(problem) => Err(problem),
+            None => Ok(builder.build()),
+        }
+    }
+
+    /// A builder set up from a project (add the engine with [`Builder::engine`]), and the
+    /// secrets that could not be read. The builder leaves those out, which fails closed: with
+    /// no readable token the API refuses every request, without the signing key unsubscribe
+    /// links answer 404.
+    pub fn builder_for_project(
+        project: &Project,
+        store: Arc<Store>,
+    ) -> (Builder, Vec<ServerError>) {
+        let mut providers: Vec<String> = project.mailbox_providers().into_keys().collect();
+        if !providers.iter().any(|p| p == OTHER_PROVIDER) {
+            providers.push(OTHER_PROVIDER.to_owned());
+        }
+        let mut builder = Builder::new(store)
+            .categories(project.file.consent_categories.clone())
+            .providers(providers);
+        let mut problems = Vec::new();
         if let Some(server) = &project.file.server {
             let mut tokens = Vec::new();
             for (index, source) in server.tokens.iter().enumerate() {
-                tokens.push(
-                    source
-                        .read(&project.root)
-                        .map_err(|source| ServerError::Secret {
-                            what: format!("server.tokens[{index}]"),
-                            source,
-                        })?,
-                );
+                match source.read(&project.root) {
+                    Ok(token) => tokens.push(token),
+                    Err(source) => problems.push(ServerError::Secret {
+                        what: format!("server.tokens[{index}]"),
+                        source,
+                    }),
+                }
             }
             builder = builder.tokens(tokens);
             if let Some(limit) = server.max_body_bytes {
@@ -93,16 +118,15 @@ impl ServerState {
         }
         if let Some(email) = &project.file.email {
             let unsubscribe = &email.unsubscribe;
-            let key = unsubscribe
-                .signing_key
-                .read(&project.root)
-                .map_err(|source| ServerError::Secret {
+            match unsubscribe.signing_key.read(&project.root) {
+                Ok(key) => builder = builder.unsubscribe(key, unsubscribe.category.clone()),
+                Err(source) => problems.push(ServerError::Secret {
                     what: "email.unsubscribe.signing_key".into(),
                     source,
-                })?;
-            builder = builder.unsubscribe(key, unsubscribe.category.clone());
+                }),
+            }
         }
-        Ok(builder.build())
+        (builder, problems)
     }
 
     /// The store.
@@ -145,6 +169,11 @@ impl ServerState {
         self.inner.unsubscribe.as_ref()
     }
 
+    /// The engine sharing this process, for `/status` and engine metrics.
+    pub fn engine(&self) -> Option<&Arc<Engine>> {
+        self.inner.engine.as_ref()
+    }
+
     /// Counters of the server itself.
     pub fn metrics(&self) -> &ServerMetrics {
         &self.inner.metrics
@@ -176,6 +205,8 @@ pub struct Builder {
     max_body_bytes: usize,
     categories: BTreeMap<String, ConsentCategory>,
     unsubscribe: Option<UnsubscribeKey>,
+    engine: Option<Arc<Engine>>,
+    providers: Vec<String>,
 }
 
 impl Builder {
@@ -186,7 +217,25 @@ impl Builder {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             categories: BTreeMap::new(),
             unsubscribe: None,
+            engine: None,
+            providers: default_mailbox_providers()
+                .into_keys()
+                .chain([OTHER_PROVIDER.to_owned()])
+                .collect(),
         }
+    }
+
+    /// The engine of this process: enables `/status` and the engine's metrics.
+    pub fn engine(mut self, engine: Arc<Engine>) -> Self {
+        self.engine = Some(engine);
+        self
+    }
+
+    /// Mailbox-provider groups that the e-mail metrics report (default: the built-in groups
+    /// and `other`).
+    pub fn providers(mut self, providers: Vec<String>) -> Self {
+        self.providers = providers;
+        self
     }
 
     /// Accepted bearer tokens.
@@ -234,6 +283,13 @@ impl Builder {
             Arc::clone(&self.store),
             Arc::clone(&commit),
         )));
+        if let Some(engine) = &self.engine {
+            registry.register_collector(Box::new(EngineCollector::new(
+                Arc::clone(engine),
+                Arc::clone(&self.store),
+                self.providers,
+            )));
+        }
         ServerState {
             inner: Arc::new(Inner {
                 commit,
@@ -247,6 +303,7 @@ impl Builder {
                 unsubscribe: self.unsubscribe,
                 metrics,
                 events,
+                engine: self.engine,
                 store: self.store,
             }),
         }
