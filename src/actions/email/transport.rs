@@ -72,7 +72,10 @@ impl EmailTransport {
                     }
                     None => None,
                 };
+                // One pooled connection per send allowed in flight.
+                let pool_size = rate_limit.and_then(|limit| limit.concurrency).unwrap_or(8);
                 let smtp = smtp(
+                    pool_size,
                     host,
                     *port,
                     *tls,
@@ -120,6 +123,7 @@ impl EmailTransport {
 }
 
 fn smtp(
+    pool_size: u32,
     host: &str,
     port: Option<u16>,
     tls: SmtpTls,
@@ -140,7 +144,7 @@ fn smtp(
         .port(port.unwrap_or(default_port))
         .tls(tls)
         .timeout(Some(Duration::from_secs(timeout_seconds.unwrap_or(30))))
-        .pool_config(PoolConfig::new().max_size(8));
+        .pool_config(PoolConfig::new().max_size(pool_size.max(1)));
     match (username, password) {
         (Some(user), Some(password)) => {
             let credentials = Credentials::new(user.to_owned(), password.expose().to_owned());

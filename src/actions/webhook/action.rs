@@ -103,7 +103,10 @@ impl WebhookAction {
                     preset: preset.name(),
                 })
             }
-            (None, Some(url), _) => (Shape::Custom(CustomRequest::new(node, url)), usize::MAX),
+            (None, Some(url), _) => (
+                Shape::Custom(CustomRequest::new(node_id, node, url)?),
+                usize::MAX,
+            ),
             _ => {
                 return Err(WebhookConfigError::PresetOrUrl {
                     node: node_id.to_owned(),
@@ -213,7 +216,7 @@ impl Inner {
     fn prepare_item(&self, context: &Value) -> Result<super::prepared::PreparedItem, ItemError> {
         match &self.shape {
             Shape::Custom(request) => request.prepare_item(&self.templates, context),
-            Shape::Klaviyo(request) => request.prepare_item(&self.templates, context),
+            Shape::Klaviyo(request) => request.prepare_item(context),
         }
     }
 
