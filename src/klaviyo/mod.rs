@@ -4,3 +4,4 @@
 pub mod client;
 pub mod fake;
 pub mod ids;
+pub mod sync;

@@ -36,6 +36,11 @@ impl KlaviyoClient {
         &self,
         updated_after: Option<DateTime<Utc>>,
     ) -> Result<Pages<'_, ProfileAttributes>, KlaviyoError> {
+        Ok(Pages::new(self, self.profiles_url(updated_after)?))
+    }
+
+    /// The first page URL of [`KlaviyoClient::profiles`].
+    pub fn profiles_url(&self, updated_after: Option<DateTime<Utc>>) -> Result<Url, KlaviyoError> {
         let mut query = vec![
             ("page[size]", "100".to_owned()),
             ("additional-fields[profile]", "subscriptions".to_owned()),
@@ -46,7 +51,7 @@ impl KlaviyoClient {
                 format!("greater-than(updated,{})", filter_time(after)),
             ));
         }
-        Ok(Pages::new(self, self.start("/api/profiles/", &query)?))
+        self.start("/api/profiles/", &query)
     }
 
     /// A profile by id.
@@ -75,12 +80,17 @@ impl KlaviyoClient {
         &self,
         list_id: &str,
     ) -> Result<Pages<'_, ProfileAttributes>, KlaviyoError> {
+        Ok(Pages::new(self, self.list_members_url(list_id)?))
+    }
+
+    /// The first page URL of [`KlaviyoClient::list_members`].
+    pub fn list_members_url(&self, list_id: &str) -> Result<Url, KlaviyoError> {
         let path = format!("/api/lists/{list_id}/profiles/");
         let query = [
             ("page[size]", "100".to_owned()),
             ("additional-fields[profile]", "subscriptions".to_owned()),
         ];
-        Ok(Pages::new(self, self.start(&path, &query)?))
+        self.start(&path, &query)
     }
 
     /// Every metric.
@@ -95,6 +105,15 @@ impl KlaviyoClient {
         metric_id: &str,
         since: Option<DateTime<Utc>>,
     ) -> Result<Pages<'_, EventAttributes>, KlaviyoError> {
+        Ok(Pages::new(self, self.events_url(metric_id, since)?))
+    }
+
+    /// The first page URL of [`KlaviyoClient::events`].
+    pub fn events_url(
+        &self,
+        metric_id: &str,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<Url, KlaviyoError> {
         let metric = format!("equals(metric_id,\"{metric_id}\")");
         let filter = match since {
             Some(at) => format!(
@@ -110,7 +129,7 @@ impl KlaviyoClient {
             ("sort", "datetime".to_owned()),
             ("page[size]", "1000".to_owned()),
         ];
-        Ok(Pages::new(self, self.start("/api/events/", &query)?))
+        self.start("/api/events/", &query)
     }
 
     /// Creates a profile; a 409 comes back as [`KlaviyoError::Api`] with `duplicate_profile`.

@@ -1,0 +1,103 @@
+//! What a sync did, printed at the end of `warmup sync klaviyo`.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Counters of one sync run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SyncReport {
+    /// Whether this was an initial load.
+    pub initial: bool,
+    /// Customers created from Klaviyo profiles.
+    pub profiles_created: u64,
+    /// Customers changed.
+    pub profiles_updated: u64,
+    /// Profiles that changed nothing.
+    pub profiles_unchanged: u64,
+    /// Profiles the store refused (e.g. malformed email), with the first reasons.
+    pub profiles_skipped: u64,
+    /// `consent` events recorded.
+    pub consent_events: u64,
+    /// `campaign` events recorded.
+    pub campaign_events: u64,
+    /// `klaviyo_consent` events recorded.
+    pub other_events: u64,
+    /// Klaviyo events already recorded by an earlier run.
+    pub duplicate_events: u64,
+    /// Reconciliation: consent accepted for members that joined without an event.
+    pub reconciled_accepts: u64,
+    /// Reconciliation: consent rejected for removals and suppressions Klaviyo never reported.
+    pub reconciled_rejects: u64,
+    /// Collection pages fetched.
+    pub pages: u64,
+    /// HTTP requests sent.
+    pub requests: u64,
+    /// Retries after 429, 5xx or connection errors.
+    pub retries: u64,
+    /// Wall time.
+    #[serde(skip)]
+    pub elapsed: Duration,
+    /// The first few reasons records were skipped.
+    pub skip_reasons: Vec<String>,
+}
+
+impl SyncReport {
+    /// All events added.
+    pub fn events_added(&self) -> u64 {
+        self.consent_events + self.campaign_events + self.other_events
+    }
+
+    /// Notes a skipped record, keeping the first five reasons.
+    pub fn skip(&mut self, reason: String) {
+        self.profiles_skipped += 1;
+        if self.skip_reasons.len() < 5 {
+            self.skip_reasons.push(reason);
+        }
+    }
+}
+
+impl fmt::Display for SyncReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = if self.initial {
+            "initial"
+        } else {
+            "incremental"
+        };
+        writeln!(
+            f,
+            "Klaviyo sync ({kind}) finished in {:.1}s",
+            self.elapsed.as_secs_f64()
+        )?;
+        writeln!(
+            f,
+            "  profiles: {} created, {} updated, {} unchanged, {} skipped",
+            self.profiles_created,
+            self.profiles_updated,
+            self.profiles_unchanged,
+            self.profiles_skipped
+        )?;
+        writeln!(
+            f,
+            "  events added: {} ({} consent, {} campaign, {} other consent history); {} already there",
+            self.events_added(),
+            self.consent_events,
+            self.campaign_events,
+            self.other_events,
+            self.duplicate_events
+        )?;
+        writeln!(
+            f,
+            "  reconciliation: {} accepted, {} rejected",
+            self.reconciled_accepts, self.reconciled_rejects
+        )?;
+        write!(
+            f,
+            "  requests: {} ({} pages, {} retries)",
+            self.requests, self.pages, self.retries
+        )?;
+        for reason in &self.skip_reasons {
+            write!(f, "\n  skipped: {reason}")?;
+        }
+        Ok(())
+    }
+}
