@@ -66,9 +66,24 @@ impl EngineCollector {
         let runs: BTreeMap<u64, RunRecord> =
             state.runs()?.into_iter().map(|run| (run.id, run)).collect();
         let mut samples = Samples::default();
+        let dates = self.node_samples(&runs, &mut samples)?;
+        samples.emails = self.email_samples(&dates)?;
+        self.run_samples(&runs, &mut samples)?;
+        samples.trigger_lag = self.trigger_lag()?;
+        samples.uncertain = state.ledger_in(LedgerState::Uncertain)?.len() as i64;
+        Ok(samples)
+    }
+
+    /// Node counters summed over runs and dates (webhook nodes also as outcomes); returns
+    /// the local dates each scenario has counters on.
+    fn node_samples(
+        &self,
+        runs: &BTreeMap<u64, RunRecord>,
+        samples: &mut Samples,
+    ) -> Result<BTreeMap<String, BTreeSet<NaiveDate>>, EngineError> {
         let mut nodes: BTreeMap<(String, String, String), u64> = BTreeMap::new();
         let mut dates: BTreeMap<String, BTreeSet<NaiveDate>> = BTreeMap::new();
-        for counter in state.counters(None)? {
+        for counter in self.engine.state().counters(None)? {
             let Some(run) = runs.get(&counter.run) else {
                 continue;
             };
@@ -82,40 +97,53 @@ impl EngineCollector {
         }
         for ((scenario, node, metric), value) in nodes {
             if self.kind_of(&scenario, &node) == Some("webhook") && metric != "entered" {
-                samples.webhooks.push((
-                    vec![
-                        ("scenario", scenario.clone()),
-                        ("node", node.clone()),
-                        ("outcome", metric.clone()),
-                    ],
-                    value,
-                ));
+                let labels = vec![
+                    ("scenario", scenario.clone()),
+                    ("node", node.clone()),
+                    ("outcome", metric.clone()),
+                ];
+                samples.webhooks.push((labels, value));
             }
-            samples.nodes.push((
-                vec![("scenario", scenario), ("node", node), ("metric", metric)],
-                value,
-            ));
+            let labels = vec![("scenario", scenario), ("node", node), ("metric", metric)];
+            samples.nodes.push((labels, value));
         }
-        for (scenario, dates) in &dates {
+        Ok(dates)
+    }
+
+    /// E-mail outcomes per scenario, date, provider and action (non-zero ones only).
+    fn email_samples(
+        &self,
+        dates: &BTreeMap<String, BTreeSet<NaiveDate>>,
+    ) -> Result<Vec<(Labels, u64)>, EngineError> {
+        let state = self.engine.state();
+        let mut emails = Vec::new();
+        for (scenario, dates) in dates {
             for date in dates {
                 for provider in &self.providers {
                     for action in EMAIL_ACTIONS {
                         let value = state.stat(scenario, *date, provider, action)?;
                         if value > 0 {
-                            samples.emails.push((
-                                vec![
-                                    ("scenario", scenario.clone()),
-                                    ("date", date.to_string()),
-                                    ("mailbox_provider", provider.clone()),
-                                    ("action", (*action).to_owned()),
-                                ],
-                                value,
-                            ));
+                            let labels = vec![
+                                ("scenario", scenario.clone()),
+                                ("date", date.to_string()),
+                                ("mailbox_provider", provider.clone()),
+                                ("action", (*action).to_owned()),
+                            ];
+                            emails.push((labels, value));
                         }
                     }
                 }
             }
         }
+        Ok(emails)
+    }
+
+    /// Runs by scenario and status, and parked tokens per scenario (per-run totals).
+    fn run_samples(
+        &self,
+        runs: &BTreeMap<u64, RunRecord>,
+        samples: &mut Samples,
+    ) -> Result<(), EngineError> {
         let mut by_status: BTreeMap<(String, String), i64> = BTreeMap::new();
         let mut parked: BTreeMap<String, i64> = BTreeMap::new();
         for run in runs.values() {
@@ -124,7 +152,8 @@ impl EngineCollector {
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_default();
             *by_status.entry((run.scenario.clone(), status)).or_insert(0) += 1;
-            *parked.entry(run.scenario.clone()).or_insert(0) += state.parked(run.id)?;
+            *parked.entry(run.scenario.clone()).or_insert(0) +=
+                self.engine.state().parked(run.id)?;
         }
         samples.runs = by_status
             .into_iter()
@@ -134,9 +163,7 @@ impl EngineCollector {
             .into_iter()
             .map(|(scenario, n)| (vec![("scenario", scenario)], n))
             .collect();
-        samples.trigger_lag = self.trigger_lag()?;
-        samples.uncertain = state.ledger_in(LedgerState::Uncertain)?.len() as i64;
-        Ok(samples)
+        Ok(())
     }
 
     /// Events of the log each `on_event` trigger has not read yet.
