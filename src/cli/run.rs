@@ -20,12 +20,19 @@ pub struct RunArgs {
     /// Stop after the first tick at or after this instant (RFC 3339); for tests and dry runs.
     #[arg(long, value_parser = super::tick::parse_instant)]
     pub until: Option<DateTime<Utc>>,
+    /// Record e-mails and webhook calls instead of sending them (see `tick --capture`).
+    #[arg(long)]
+    pub capture: bool,
 }
 
 /// Runs `warmup run`.
 pub fn run(project: Option<&Path>, args: RunArgs) -> anyhow::Result<()> {
-    let engine = Arc::new(super::tick::open_engine(project)?);
     let runtime = tokio::runtime::Runtime::new().context("cannot start the runtime")?;
+    let engine = Arc::new(super::tick::open_engine(
+        project,
+        args.capture,
+        runtime.handle(),
+    )?);
     runtime.block_on(serve(engine, args.until))
 }
 

@@ -20,6 +20,7 @@ pub mod memory_customers;
 pub mod nodes;
 pub mod overlay;
 pub mod predicate;
+pub mod project_actions;
 mod report;
 mod runner;
 pub mod schedule;
