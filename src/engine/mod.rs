@@ -38,5 +38,5 @@ pub use error::{EngineError, Result};
 pub use memory_customers::MemoryCustomers;
 pub use overlay::Overlay;
 pub use runner::{Compiler, Engine, EngineParts, TickSummary};
-pub use simulate::{simulate, Simulation};
+pub use simulate::{simulate, simulate_with_progress, Setup, Simulation};
 pub use state::EngineState;
