@@ -72,7 +72,7 @@ fn warmup(dir: &Path) -> Command {
 
 fn tick(dir: &Path, now: &str) -> Command {
     let mut command = warmup(dir);
-    command.args(["tick", "--now", now]);
+    command.args(["tick", "--capture", "--now", now]);
     command
 }
 

@@ -150,12 +150,12 @@ fn simulate_rejects_bad_input_with_exit_code_2() {
 fn tick_runs_what_is_due_and_status_shows_runs_parked_tokens_and_next_fires() {
     let dir = project();
     warmup(dir.path())
-        .args(["tick", "--now", "2026-11-30T12:00:00+01:00"])
+        .args(["tick", "--capture", "--now", "2026-11-30T12:00:00+01:00"])
         .assert()
         .success()
         .stdout(predicate::str::contains("0 runs started"));
     warmup(dir.path())
-        .args(["tick", "--now", "2026-12-01T00:00:05+01:00"])
+        .args(["tick", "--capture", "--now", "2026-12-01T00:00:05+01:00"])
         .assert()
         .success()
         .stdout(predicate::str::contains("1 runs started"));
@@ -174,7 +174,7 @@ fn tick_runs_what_is_due_and_status_shows_runs_parked_tokens_and_next_fires() {
         ))
         .stdout(predicate::str::contains("cap: entered"));
     warmup(dir.path())
-        .args(["tick", "--now", "2026-12-01T09:00:05+01:00"])
+        .args(["tick", "--capture", "--now", "2026-12-01T09:00:05+01:00"])
         .assert()
         .success()
         .stdout(predicate::str::contains("150 e-mails"));
@@ -188,7 +188,7 @@ fn tick_runs_what_is_due_and_status_shows_runs_parked_tokens_and_next_fires() {
         150
     );
     warmup(dir.path())
-        .args(["tick", "--now", "not a time"])
+        .args(["tick", "--capture", "--now", "not a time"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("not an RFC 3339 date-time"));
@@ -200,7 +200,7 @@ fn run_stops_cleanly_on_sigterm() {
     let child = Command::cargo_bin("warmup")
         .unwrap()
         .current_dir(dir.path())
-        .arg("run")
+        .args(["run", "--capture"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

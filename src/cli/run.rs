@@ -23,12 +23,17 @@ pub struct RunArgs {
     /// Stop after the first tick at or after this instant (RFC 3339); for tests and dry runs.
     #[arg(long, value_parser = super::tick::parse_instant)]
     pub until: Option<DateTime<Utc>>,
+    /// Record e-mails and webhook calls instead of sending them (see `tick --capture`).
+    #[arg(long)]
+    pub capture: bool,
 }
 
 /// Runs `warmup run`. When the project has a `server` section, the HTTP API is served
 /// beside the scheduler, on the same store.
 pub fn run(project: Option<&Path>, args: RunArgs) -> anyhow::Result<()> {
-    let (project, store, engine) = super::tick::open_engine_sharing(project)?;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the runtime")?;
+    let (project, store, engine) =
+        super::tick::open_engine_sharing(project, args.capture, runtime.handle())?;
     let engine = Arc::new(engine);
     let http = match &project.file.server {
         Some(_) => Some((
@@ -37,7 +42,6 @@ pub fn run(project: Option<&Path>, args: RunArgs) -> anyhow::Result<()> {
         )),
         None => None,
     };
-    let runtime = tokio::runtime::Runtime::new().context("cannot start the runtime")?;
     runtime.block_on(serve(engine, http, args.until))
 }
 

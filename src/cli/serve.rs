@@ -26,10 +26,13 @@ pub struct ServeArgs {
 /// Runs `warmup serve` until SIGINT or SIGTERM. Every token and the signing key must be
 /// readable: an ingest-only process has no other job, so a missing secret is an error.
 pub fn run(project: Option<&Path>, args: ServeArgs) -> anyhow::Result<()> {
-    let (project, store, engine) = super::tick::open_engine_sharing(project)?;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    // `serve` never ticks: the engine is there for `/status` and metrics, and captures
+    // rather than building senders it would not use.
+    let (project, store, engine) =
+        super::tick::open_engine_sharing(project, true, runtime.handle())?;
     let state = http_state(&project, &store, Arc::new(engine), true)?;
     let bind = args.bind.unwrap_or_else(|| server::bind_address(&project));
-    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let listener = listen(&bind).await?;
         let shutdown = CancellationToken::new();

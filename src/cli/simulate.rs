@@ -9,7 +9,9 @@ use anyhow::Context;
 use chrono::NaiveDate;
 
 use crate::cli::InvalidInput;
-use crate::engine::{simulate, Compiler, CustomerAccess};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::engine::{simulate_with_progress, Compiler, CustomerAccess, Setup};
 use crate::project::Project;
 use crate::report::SimulationReport;
 use crate::scenario::compiled::Scenario;
@@ -60,16 +62,32 @@ pub(crate) fn simulate_report(
         return Err(InvalidInput::new("--days must be at least 1").into());
     }
     let base: Arc<dyn CustomerAccess> = store;
-    let simulation = simulate(
-        base,
+    let setup = Setup {
         scenarios,
-        project.mailbox_providers(),
-        compiler(project),
+        providers: project.mailbox_providers(),
+        compiler: compiler(project),
         from,
         days,
-        false,
-    )
+        keep_actions: false,
+    };
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new(u64::from(days));
+        if let Ok(style) = ProgressStyle::with_template(
+            "{spinner} simulating day {pos}/{len} {wide_bar} {elapsed}",
+        ) {
+            bar.set_style(style);
+        }
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let start = from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+    let simulation = simulate_with_progress(base, setup, &mut |now| {
+        let day = (now - start).num_days().clamp(0, i64::from(days)) as u64;
+        bar.set_position(day);
+    })
     .context("simulation failed")?;
+    bar.finish_and_clear();
     Ok(simulation.engine.report(from, days)?)
 }
 

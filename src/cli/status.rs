@@ -20,7 +20,8 @@ pub struct StatusArgs {
 
 /// Runs `warmup status`.
 pub fn run(project: Option<&Path>, args: StatusArgs) -> anyhow::Result<()> {
-    let engine = super::tick::open_engine(project)?;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the runtime")?;
+    let engine = super::tick::open_engine(project, true, runtime.handle())?;
     print!(
         "{}",
         render(&engine, args.scenario.as_deref()).context("cannot read the engine state")?

@@ -7,6 +7,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 
 use crate::cli::InvalidInput;
+use crate::engine::project_actions::ProjectActions;
 use crate::engine::state::SledKv;
 use crate::engine::{Actions, CapturingActions, Engine, EngineParts, EngineState, TickSummary};
 use crate::project::Project;
@@ -21,6 +22,10 @@ pub struct TickArgs {
     /// The instant to run at (RFC 3339), instead of the current time.
     #[arg(long, value_parser = parse_instant)]
     pub now: Option<DateTime<Utc>>,
+    /// Record e-mails and webhook calls in the store folder's `captured-actions.jsonl`
+    /// instead of sending them (dry runs, tests).
+    #[arg(long)]
+    pub capture: bool,
 }
 
 /// Parses an RFC 3339 instant.
@@ -34,7 +39,8 @@ pub(crate) fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
 
 /// Runs `warmup tick`.
 pub fn run(project: Option<&Path>, args: TickArgs) -> anyhow::Result<()> {
-    let engine = open_engine(project)?;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the runtime")?;
+    let engine = open_engine(project, args.capture, runtime.handle())?;
     let now = args.now.unwrap_or_else(Utc::now);
     let summary = engine.tick(now).context("tick failed")?;
     println!("{}", describe(now, &summary));
@@ -63,20 +69,26 @@ pub(crate) fn describe(now: DateTime<Utc>, summary: &TickSummary) -> String {
 }
 
 /// Opens the project, its store and scenarios, and an engine with durable state.
-pub(crate) fn open_engine(project: Option<&Path>) -> anyhow::Result<Engine> {
-    open_engine_sharing(project).map(|(_, _, engine)| engine)
+pub(crate) fn open_engine(
+    project: Option<&Path>,
+    capture: bool,
+    runtime: &tokio::runtime::Handle,
+) -> anyhow::Result<Engine> {
+    open_engine_sharing(project, capture, runtime).map(|(_, _, engine)| engine)
 }
 
 /// [`open_engine`], also handing out the project and the store the engine reads, so that
 /// `run` and `serve` can serve HTTP on the same store.
 pub(crate) fn open_engine_sharing(
     project: Option<&Path>,
+    capture: bool,
+    runtime: &tokio::runtime::Handle,
 ) -> anyhow::Result<(Project, Arc<Store>, Engine)> {
     let (project, store) = super::customers::open_project_store(project)?;
     let store = Arc::new(store);
     let scenarios = super::simulate::compile_scenarios(&project, &project.scenario_paths())?;
     let kv = SledKv::open(store.db()).context("cannot open the engine state")?;
-    let actions = actions(&project, &store)?;
+    let actions = actions(&project, &store, capture, runtime)?;
     let engine = Engine::new(EngineParts {
         access: Arc::clone(&store) as Arc<dyn crate::engine::CustomerAccess>,
         state: EngineState::new(Box::new(kv)),
@@ -89,9 +101,18 @@ pub(crate) fn open_engine_sharing(
     Ok((project, store, engine))
 }
 
-/// The actions of `tick` and `run`: captured to a journal in the store folder.
-fn actions(project: &Project, store: &Store) -> anyhow::Result<Arc<dyn Actions>> {
-    let _ = project;
+/// The actions of `tick` and `run`: the project's senders, or captured to a journal in the
+/// store folder.
+fn actions(
+    project: &Project,
+    store: &Store,
+    capture: bool,
+    runtime: &tokio::runtime::Handle,
+) -> anyhow::Result<Arc<dyn Actions>> {
+    if !capture {
+        let senders = ProjectActions::new(project, runtime.clone()).map_err(anyhow::Error::msg)?;
+        return Ok(Arc::new(senders));
+    }
     let journal = store.path().join(CAPTURE_JOURNAL);
     let capturing = CapturingActions::with_journal(&journal)
         .map_err(|e| InvalidInput::new(format!("cannot open `{}`: {e}", journal.display())))?;

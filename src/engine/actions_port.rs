@@ -72,6 +72,8 @@ pub enum ActionOutcome {
     Done,
     /// Failed for good, with the reason.
     Failed(String),
+    /// E-mail only: the receiving server rejected the recipient for good (a hard bounce).
+    Bounced(String),
 }
 
 /// Performs side effects. Calls are made from the engine's blocking thread.

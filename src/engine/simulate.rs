@@ -41,6 +41,47 @@ pub fn simulate(
     days: u32,
     keep_actions: bool,
 ) -> Result<Simulation> {
+    let setup = Setup {
+        scenarios,
+        providers,
+        compiler,
+        from,
+        days,
+        keep_actions,
+    };
+    simulate_with_progress(base, setup, &mut |_| {})
+}
+
+/// What to simulate.
+pub struct Setup {
+    /// The scenarios.
+    pub scenarios: Vec<Scenario>,
+    /// Mailbox-provider groups of the project.
+    pub providers: BTreeMap<String, Vec<String>>,
+    /// Compiles stored scenario versions.
+    pub compiler: Compiler,
+    /// First local date.
+    pub from: NaiveDate,
+    /// Number of days.
+    pub days: u32,
+    /// Keep every captured action in memory (tests).
+    pub keep_actions: bool,
+}
+
+/// [`simulate`], reporting the virtual clock after each step (for a progress bar).
+pub fn simulate_with_progress(
+    base: Arc<dyn CustomerAccess>,
+    setup: Setup,
+    progress: &mut dyn FnMut(DateTime<Utc>),
+) -> Result<Simulation> {
+    let Setup {
+        scenarios,
+        providers,
+        compiler,
+        from,
+        days,
+        keep_actions,
+    } = setup;
     let tz = scenarios.first().map_or(chrono_tz::UTC, |s| s.timezone());
     let start = resolve_local(tz, from.and_hms_opt(0, 0, 0).unwrap_or_default());
     let end_date = from + Duration::days(i64::from(days));
@@ -71,6 +112,7 @@ pub fn simulate(
         summary.tokens += tick.tokens;
         summary.emails += tick.emails;
         summary.webhook_calls += tick.webhook_calls;
+        progress(now);
         match engine.next_instant(now)? {
             Some(next) if next < end => now = next.max(now + Duration::milliseconds(1)),
             _ => break,

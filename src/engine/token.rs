@@ -9,7 +9,7 @@ use super::state::Commit;
 use crate::scenario::compiled::Port;
 
 /// What happened to a token at a node.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Mark {
     /// Left through a port.
     Left(Port),

@@ -65,7 +65,7 @@ pub struct Wave<'a> {
     pub(super) now: DateTime<Utc>,
     pub(super) date: NaiveDate,
     pub(super) commit: Commit,
-    quiet: Commit,
+    quiet: HashMap<(NodeIndex, Mark, bool), i64>,
     pub(super) limits: HashMap<NodeIndex, LimitAcc>,
     pub(super) buffers: HashMap<NodeIndex, Vec<Token>>,
     order: Vec<NodeIndex>,
@@ -82,7 +82,7 @@ impl<'a> Wave<'a> {
             now,
             date: run.local_date(now),
             commit: Commit::new(),
-            quiet: Commit::new(),
+            quiet: HashMap::new(),
             limits: HashMap::new(),
             buffers: HashMap::new(),
             order,
@@ -242,9 +242,13 @@ impl<'a> Wave<'a> {
             };
             self.settle(token, Some(record))
         } else {
-            let mut quiet = std::mem::take(&mut self.quiet);
-            self.tally(&mut quiet, &token.path);
-            self.quiet = quiet;
+            // Aggregated in memory: the hot path of a large audience ending early.
+            for step in &token.path {
+                *self
+                    .quiet
+                    .entry((step.node, step.mark, step.entered))
+                    .or_insert(0) += 1;
+            }
             Ok(())
         }
     }
@@ -314,7 +318,18 @@ impl<'a> Wave<'a> {
         }
         super::crash_point::reached("wave-finishing");
         let mut commit = std::mem::take(&mut self.commit);
-        commit.absorb(std::mem::take(&mut self.quiet));
+        let run = self.run.run.id;
+        for ((node, mark, entered), count) in std::mem::take(&mut self.quiet) {
+            let id = &self.run.scenario.node(node).id;
+            if entered {
+                commit.count(run, self.date, id, "entered", count);
+            }
+            match mark {
+                Mark::Left(port) => commit.count(run, self.date, id, &port.to_string(), count),
+                Mark::Failed => commit.count(run, self.date, id, "failed", count),
+                Mark::Parked => {}
+            }
+        }
         commit.absorb(last);
         self.env.state.commit(commit)?;
         Ok(self.summary)

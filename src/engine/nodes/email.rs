@@ -115,6 +115,7 @@ impl Wave<'_> {
         let action = match outcome {
             ActionOutcome::Done => "delivered",
             ActionOutcome::Failed(_) => "failed",
+            ActionOutcome::Bounced(_) => "bounced",
         };
         let mut properties = Map::new();
         properties.insert("action".into(), action.into());
@@ -124,7 +125,7 @@ impl Wave<'_> {
         properties.insert("template".into(), template.into());
         properties.insert("day".into(), self.run.day().into());
         properties.insert("mailbox_provider".into(), provider.clone().into());
-        if let ActionOutcome::Failed(reason) = &outcome {
+        if let ActionOutcome::Failed(reason) | ActionOutcome::Bounced(reason) = &outcome {
             properties.insert("reason".into(), reason.clone().into());
         }
         let event = CustomerEvent {
@@ -135,16 +136,19 @@ impl Wave<'_> {
         self.env.access.record_event(token.customer.id, &event)?;
         token.effects = true;
         let date = self.date;
-        token
-            .pending()
-            .stat(scenario.name(), date, &provider, action, 1);
+        // Bounces are counted by the feedback reader from the event log, like remote ones.
+        if action != "bounced" {
+            token
+                .pending()
+                .stat(scenario.name(), date, &provider, action, 1);
+        }
         match outcome {
             ActionOutcome::Done => {
                 self.summary.emails += 1;
                 token.ledger(run, index, LedgerState::Done);
                 self.leave(node, token, Port::Next, true)
             }
-            ActionOutcome::Failed(reason) => {
+            ActionOutcome::Failed(reason) | ActionOutcome::Bounced(reason) => {
                 token.ledger(run, index, LedgerState::Failed);
                 self.fail(node, token, StepFailure::Customer(reason))
             }

@@ -77,7 +77,7 @@ impl Wave<'_> {
                     token.ledger(run, index, LedgerState::Done);
                     self.leave(node, token, Port::Next, true)?;
                 }
-                ActionOutcome::Failed(reason) => {
+                ActionOutcome::Failed(reason) | ActionOutcome::Bounced(reason) => {
                     token.ledger(run, index, LedgerState::Failed);
                     self.fail(node, token, StepFailure::Customer(reason))?;
                 }

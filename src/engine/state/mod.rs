@@ -333,3 +333,6 @@ impl EngineState {
         Ok(entries)
     }
 }
+
+#[cfg(test)]
+mod tests;
