@@ -253,24 +253,34 @@ async fn smtp(emails: usize) {
     let rate = |time: Duration| emails as f64 / time.as_secs_f64();
 
     let sample = std::fs::read(dir.path().join("templates/bench/body.html")).unwrap();
-    let start = Instant::now();
-    let raw = raw_ceiling(server.port, emails, 2 * sample.len() + 1500).await;
-    let raw_time = start.elapsed();
-    assert_eq!(raw, emails);
+    let size = 2 * sample.len() + 1500;
+    let mut times = Vec::new();
+    for in_flight in [CONCURRENCY, 64] {
+        times.push((
+            in_flight,
+            send_all(action(in_flight), emails, in_flight).await,
+        ));
+    }
+    // The machine is shared: measure the ceiling twice and keep the better one.
+    let mut raw_time = Duration::MAX;
+    for _ in 0..2 {
+        let start = Instant::now();
+        assert_eq!(raw_ceiling(server.port, emails, size).await, emails);
+        raw_time = raw_time.min(start.elapsed());
+    }
     println!("| e-mails over SMTP, each run | {emails} |");
     println!(
-        "| receiver ceiling ({CONCURRENCY} raw SMTP connections) | {:.0} e-mails/s |",
+        "| receiver ceiling ({CONCURRENCY} raw SMTP connections, best of 2) | {:.0} e-mails/s |",
         rate(raw_time)
     );
-    for in_flight in [CONCURRENCY, 64] {
-        let time = send_all(action(in_flight), emails, in_flight).await;
+    for (in_flight, time) in times {
         println!(
             "| e-mail action, {in_flight} connections | {:.0} e-mails/s ({:.0} % of the ceiling) |",
             rate(time),
             100.0 * raw_time.as_secs_f64() / time.as_secs_f64()
         );
     }
-    assert_eq!(server.accepted(), 3 * emails);
+    assert_eq!(server.accepted(), 4 * emails);
     println!("| peak RSS at the end | {:.0} MiB |", peak_rss_mib());
 }
 
@@ -305,7 +315,7 @@ async fn send_all(action: Arc<EmailAction>, emails: usize, in_flight: usize) -> 
 }
 
 /// The receiver's ceiling: `CONCURRENCY` raw connections sending a prebuilt message of
-/// `size` bytes as fast as the replies come.
+/// `size` bytes as fast as the replies come, with the envelope commands pipelined.
 async fn raw_ceiling(port: u16, emails: usize, size: usize) -> usize {
     let body = format!(
         "From: news@brand.example\r\nTo: user@example.com\r\nSubject: raw\r\n\r\n{}\r\n.\r\n",
@@ -333,16 +343,13 @@ async fn raw_ceiling(port: u16, emails: usize, size: usize) -> usize {
             read_reply(&mut replies).await;
             let mut sent = 0;
             while next.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < emails {
-                for command in [
-                    "MAIL FROM:<news@brand.example>\r\n",
-                    "RCPT TO:<user@example.com>\r\n",
-                    "DATA\r\n",
-                ] {
-                    write.write_all(command.as_bytes()).await.unwrap();
-                    assert!(
-                        read_reply(&mut replies).await.starts_with('2') || command == "DATA\r\n"
-                    );
-                }
+                // Pipelined (RFC 2920): the three commands in one write, then their replies.
+                let envelope =
+                    "MAIL FROM:<news@brand.example>\r\nRCPT TO:<user@example.com>\r\nDATA\r\n";
+                write.write_all(envelope.as_bytes()).await.unwrap();
+                assert!(read_reply(&mut replies).await.starts_with("250"));
+                assert!(read_reply(&mut replies).await.starts_with("250"));
+                assert!(read_reply(&mut replies).await.starts_with("354"));
                 // One write: a second small one would wait for the delayed ACK.
                 write.write_all(body.as_bytes()).await.unwrap();
                 assert!(read_reply(&mut replies).await.starts_with("250"));
