@@ -30,6 +30,8 @@ const KEY: &str = "pk_bench_0123456789abcdef0123456789ab";
 const CONCURRENCY: usize = 8;
 /// Customers the engine hands the action per call.
 const CALL_SIZE: usize = 10_000;
+/// Calls the engine keeps open at once.
+const CALLS_IN_FLIGHT: usize = 2;
 
 fn peak_rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -59,7 +61,8 @@ async fn main() {
     smtp(emails).await;
 }
 
-async fn add_to_list(customers: usize) {
+/// One round on a fresh server: (action time, plain loop time, requests of each).
+async fn add_to_list_round(customers: usize) -> (Duration, Duration, usize, usize) {
     let server = FakeKlaviyo::start(Options {
         record: false,
         api_key: KEY.into(),
@@ -94,18 +97,13 @@ async fn add_to_list(customers: usize) {
     .unwrap();
     let action = WebhookAction::new("exclude", &node, &env).unwrap();
 
-    let start = Instant::now();
-    let mut calls = JoinSet::new();
-    let mut done = 0;
-    for first in (0..customers).step_by(CALL_SIZE) {
-        if calls.len() >= 2 {
-            done += calls.join_next().await.unwrap().unwrap();
-        }
-        let action = action.clone();
-        let last = (first + CALL_SIZE).min(customers);
-        calls.spawn(async move {
-            let params = context! { exclusion_list_id => "LACTION" };
-            let items: Vec<WebhookItem> = (first..last)
+    // The engine hands over customers whose contexts it has built already: build them
+    // before the clock starts, so it times the action alone.
+    let params = context! { exclusion_list_id => "LACTION" };
+    let mut chunks: Vec<Vec<WebhookItem>> = (0..customers)
+        .step_by(CALL_SIZE)
+        .map(|first| {
+            (first..(first + CALL_SIZE).min(customers))
                 .map(|i| WebhookItem {
                     key: i.to_string(),
                     context: context! {
@@ -113,7 +111,20 @@ async fn add_to_list(customers: usize) {
                         params => params.clone(), day => 1,
                     },
                 })
-                .collect();
+                .collect()
+        })
+        .collect();
+    chunks.reverse();
+
+    let start = Instant::now();
+    let mut calls = JoinSet::new();
+    let mut done = 0;
+    while let Some(items) = chunks.pop() {
+        if calls.len() >= CALLS_IN_FLIGHT {
+            done += calls.join_next().await.unwrap().unwrap();
+        }
+        let action = action.clone();
+        calls.spawn(async move {
             let outcomes = action.call(items).await;
             if let Some((key, failed)) = outcomes.iter().find(|(_, o)| !o.is_done()) {
                 eprintln!("customer {key}: {failed:?}");
@@ -135,23 +146,52 @@ async fn add_to_list(customers: usize) {
     assert_eq!(server.members("LPLAIN"), customers);
     let plain_requests = server.count() - action_requests;
 
+    (action_time, plain_time, action_requests, plain_requests)
+}
+
+/// Three rounds of the action and the plain loop, alternating, on a shared machine:
+/// the medians are compared.
+async fn add_to_list(customers: usize) {
+    let mut rounds = Vec::new();
+    for _ in 0..3 {
+        rounds.push(add_to_list_round(customers).await);
+    }
+    let median = |mut times: Vec<Duration>| {
+        times.sort();
+        times[times.len() / 2]
+    };
+    let action_time = median(rounds.iter().map(|r| r.0).collect());
+    let plain_time = median(rounds.iter().map(|r| r.1).collect());
+    let (_, _, action_requests, plain_requests) = rounds[0];
     let rate = |time: Duration| customers as f64 / time.as_secs_f64();
+    let list = |pick: fn(&(Duration, Duration, usize, usize)) -> Duration| {
+        let times: Vec<String> = rounds
+            .iter()
+            .map(|r| format!("{:.2}", pick(r).as_secs_f64()))
+            .collect();
+        times.join(" / ")
+    };
     println!("| add_to_list customers | {customers} |");
     println!(
-        "| add_to_list requests (action / plain loop) | {action_requests} / {plain_requests} |"
+        "| add_to_list requests per round (action / plain loop) | {action_requests} / {plain_requests} |"
+    );
+    println!("| add_to_list rounds, action (s) | {} |", list(|r| r.0));
+    println!(
+        "| add_to_list rounds, plain reqwest loop (s) | {} |",
+        list(|r| r.1)
     );
     println!(
-        "| add_to_list wall time, action | {:.2} s ({:.0} customers/s) |",
+        "| add_to_list median, action | {:.2} s ({:.0} customers/s) |",
         action_time.as_secs_f64(),
         rate(action_time)
     );
     println!(
-        "| add_to_list wall time, plain reqwest loop | {:.2} s ({:.0} customers/s) |",
+        "| add_to_list median, plain reqwest loop | {:.2} s ({:.0} customers/s) |",
         plain_time.as_secs_f64(),
         rate(plain_time)
     );
     println!(
-        "| action throughput / plain loop | {:.0} % |",
+        "| action throughput / plain loop (medians) | {:.0} % |",
         100.0 * plain_time.as_secs_f64() / action_time.as_secs_f64()
     );
     println!("| peak RSS after add_to_list | {:.0} MiB |", peak_rss_mib());
@@ -220,25 +260,66 @@ async fn smtp(emails: usize) {
             "signing_key": { "file": "signing.key" }, "category": "newsletter" },
     }))
     .unwrap();
-    let transport = EmailTransport::from_config(&config.transport, None, dir.path()).unwrap();
     let node: EmailNode = serde_json::from_value(json!({ "template": "bench" })).unwrap();
     let templates = Arc::new(EmailTemplates::new(dir.path().join("templates")));
-    let action = Arc::new(
-        EmailAction::new(
+    let action = |in_flight: usize| {
+        let limit = RateLimit {
+            per_second: None,
+            per_minute: None,
+            concurrency: Some(in_flight as u32),
+        };
+        let transport = EmailTransport::from_config(&config.transport, Some(limit), dir.path());
+        let transport = Arc::new(transport.unwrap());
+        let action = EmailAction::new(
             "mail",
             &node,
             &config,
             dir.path(),
-            templates,
-            Arc::new(transport),
-        )
-        .unwrap(),
-    );
+            templates.clone(),
+            transport,
+        );
+        Arc::new(action.unwrap())
+    };
+    let rate = |time: Duration| emails as f64 / time.as_secs_f64();
 
+    let sample = std::fs::read(dir.path().join("templates/bench/body.html")).unwrap();
+    let size = 2 * sample.len() + 1500;
+    let mut times = Vec::new();
+    for in_flight in [CONCURRENCY, 64] {
+        times.push((
+            in_flight,
+            send_all(action(in_flight), emails, in_flight).await,
+        ));
+    }
+    // The machine is shared: measure the ceiling twice and keep the better one.
+    let mut raw_time = Duration::MAX;
+    for _ in 0..2 {
+        let start = Instant::now();
+        assert_eq!(raw_ceiling(server.port, emails, size).await, emails);
+        raw_time = raw_time.min(start.elapsed());
+    }
+    println!("| e-mails over SMTP, each run | {emails} |");
+    println!(
+        "| receiver ceiling ({CONCURRENCY} raw SMTP connections, best of 2) | {:.0} e-mails/s |",
+        rate(raw_time)
+    );
+    for (in_flight, time) in times {
+        println!(
+            "| e-mail action, {in_flight} connections | {:.0} e-mails/s ({:.0} % of the ceiling) |",
+            rate(time),
+            100.0 * raw_time.as_secs_f64() / time.as_secs_f64()
+        );
+    }
+    assert_eq!(server.accepted(), 4 * emails);
+    println!("| peak RSS at the end | {:.0} MiB |", peak_rss_mib());
+}
+
+/// Sends `emails` messages through `action` from `in_flight` tasks; returns the wall time.
+async fn send_all(action: Arc<EmailAction>, emails: usize, in_flight: usize) -> Duration {
     let start = Instant::now();
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut senders = JoinSet::new();
-    for _ in 0..CONCURRENCY {
+    for _ in 0..in_flight {
         let (action, next) = (action.clone(), next.clone());
         senders.spawn(async move {
             let mut delivered = 0;
@@ -259,31 +340,12 @@ async fn smtp(emails: usize) {
     while let Some(count) = senders.join_next().await {
         delivered += count.unwrap();
     }
-    let action_time = start.elapsed();
     assert_eq!(delivered, emails);
-
-    let sample = std::fs::read(dir.path().join("templates/bench/body.html")).unwrap();
-    let start = Instant::now();
-    let raw = raw_ceiling(server.port, emails, 2 * sample.len() + 1500).await;
-    let raw_time = start.elapsed();
-    assert_eq!(raw, emails);
-    assert_eq!(server.accepted(), 2 * emails);
-    let rate = |time: Duration| emails as f64 / time.as_secs_f64();
-    println!("| e-mails over SMTP | {emails} |");
-    println!("| e-mail action | {:.0} e-mails/s |", rate(action_time));
-    println!(
-        "| receiver ceiling (raw SMTP client) | {:.0} e-mails/s |",
-        rate(raw_time)
-    );
-    println!(
-        "| e-mail action / ceiling | {:.0} % |",
-        100.0 * raw_time.as_secs_f64() / action_time.as_secs_f64()
-    );
-    println!("| peak RSS at the end | {:.0} MiB |", peak_rss_mib());
+    start.elapsed()
 }
 
 /// The receiver's ceiling: `CONCURRENCY` raw connections sending a prebuilt message of
-/// `size` bytes as fast as the replies come.
+/// `size` bytes as fast as the replies come, with the envelope commands pipelined.
 async fn raw_ceiling(port: u16, emails: usize, size: usize) -> usize {
     let body = format!(
         "From: news@brand.example\r\nTo: user@example.com\r\nSubject: raw\r\n\r\n{}\r\n.\r\n",
@@ -311,16 +373,13 @@ async fn raw_ceiling(port: u16, emails: usize, size: usize) -> usize {
             read_reply(&mut replies).await;
             let mut sent = 0;
             while next.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < emails {
-                for command in [
-                    "MAIL FROM:<news@brand.example>\r\n",
-                    "RCPT TO:<user@example.com>\r\n",
-                    "DATA\r\n",
-                ] {
-                    write.write_all(command.as_bytes()).await.unwrap();
-                    assert!(
-                        read_reply(&mut replies).await.starts_with('2') || command == "DATA\r\n"
-                    );
-                }
+                // Pipelined (RFC 2920): the three commands in one write, then their replies.
+                let envelope =
+                    "MAIL FROM:<news@brand.example>\r\nRCPT TO:<user@example.com>\r\nDATA\r\n";
+                write.write_all(envelope.as_bytes()).await.unwrap();
+                assert!(read_reply(&mut replies).await.starts_with("250"));
+                assert!(read_reply(&mut replies).await.starts_with("250"));
+                assert!(read_reply(&mut replies).await.starts_with("354"));
                 // One write: a second small one would wait for the delayed ACK.
                 write.write_all(body.as_bytes()).await.unwrap();
                 assert!(read_reply(&mut replies).await.starts_with("250"));
