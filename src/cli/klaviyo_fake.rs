@@ -1,5 +1,6 @@
 //! `warmup klaviyo-fake`: serve a generated fake Klaviyo account until Ctrl-C.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -101,18 +102,23 @@ pub fn run(args: KlaviyoFakeArgs) -> anyhow::Result<()> {
             let state = fake.state();
             (state.profile_count(), state.event_count())
         };
-        println!(
+        // Whoever started us may stop reading stdout; serving goes on regardless.
+        let mut out = std::io::stdout();
+        let _ = writeln!(
+            out,
             "fake Klaviyo listening on {} ({profiles} profiles, {events} events)",
             fake.base_url()
         );
-        if custom_key {
-            println!("accepting the API key from ${}", args.api_key_env);
+        let _ = if custom_key {
+            writeln!(out, "accepting the API key from ${}", args.api_key_env)
         } else {
-            println!(
+            writeln!(
+                out,
                 "accepting the default fake key (set ${} to choose one)",
                 args.api_key_env
-            );
-        }
+            )
+        };
+        let _ = out.flush();
         let token = CancellationToken::new();
         let stop = token.clone();
         tokio::spawn(async move {

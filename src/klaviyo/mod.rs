@@ -4,4 +4,5 @@
 pub mod client;
 pub mod fake;
 pub mod ids;
+pub mod setup;
 pub mod sync;

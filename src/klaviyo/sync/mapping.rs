@@ -202,3 +202,45 @@ fn consent_properties(out: &mut Map<String, Value>, channel: &str, marketing: Op
         .or(m.can_receive_sms_marketing);
     out.insert(key("can_receive"), can.map_or(Value::Null, Value::from));
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn properties_and_consent_status_are_mapped() {
+        let mapping = Mapping {
+            properties: BTreeMap::from([
+                ("phone_number".into(), "klaviyo_phone".into()),
+                ("properties.Shopify Tags".into(), "tags_from_shopify".into()),
+                ("location.city".into(), "city".into()),
+                ("title".into(), "title".into()),
+            ]),
+            lists: BTreeMap::new(),
+        };
+        let attributes = json!({
+            "email": "Ann@Example.com", "phone_number": "+15005550006", "title": null,
+            "updated": "2026-11-01T10:00:00+00:00",
+            "properties": {"Shopify Tags": ["vip"]}, "location": {"city": "Brno"},
+            "subscriptions": {"email": {"marketing": {"consent": "SUBSCRIBED",
+                "consent_timestamp": "2026-10-01T08:00:00.123456+00:00", "double_optin": true,
+                "can_receive_email_marketing": true}}}
+        });
+        let customer = mapping.customer("01GDDKASAP8TKDDA2GRZDSVP4H", &attributes);
+        assert_eq!(customer.email.as_deref(), Some("Ann@Example.com"));
+        let p = &customer.properties;
+        assert_eq!(p["klaviyo_phone"], "+15005550006");
+        assert_eq!(p["tags_from_shopify"], json!(["vip"]));
+        assert_eq!(p["city"], "Brno");
+        assert_eq!(p["title"], Value::Null, "null clears the property");
+        assert_eq!(p["klaviyo_email_consent"], "SUBSCRIBED");
+        assert_eq!(p["klaviyo_email_consent_at"], "2026-10-01T08:00:00Z");
+        assert_eq!(p["klaviyo_email_double_optin"], true);
+        assert!(
+            !p.contains_key("klaviyo_sms_consent"),
+            "no sms block, nothing claimed"
+        );
+    }
+}

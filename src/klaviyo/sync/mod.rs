@@ -18,6 +18,7 @@ mod profiles;
 mod progress;
 mod reconcile;
 mod report;
+mod schedule;
 mod sink;
 mod state;
 
@@ -32,7 +33,8 @@ pub use mapping::{
     is_campaign_metric, is_consent_metric, list_id_of, Mapping, CAMPAIGN_METRICS,
     GLOBAL_UNSUBSCRIBES, LIST_METRICS, OTHER_CONSENT,
 };
-pub use report::SyncReport;
+pub use report::{PhaseStats, SyncReport};
+pub use schedule::{ScheduleError, SyncSchedule, MIN_INTERVAL};
 pub use sink::{CustomerHandle, CustomerSink, SinkError, SyncedCustomer, SyncedEvent, Upserted};
 pub use state::{Known, SyncState};
 
@@ -152,15 +154,33 @@ impl<'a> Syncer<'a> {
 
     async fn phases(&mut self, initial: bool) -> Result<(), SyncError> {
         if self.options.profiles {
+            let mark = self.mark();
             self.sync_profiles(initial).await?;
+            self.phase_done("profiles", mark);
         }
         if self.options.events {
+            let mark = self.mark();
             self.sync_events(initial).await?;
+            self.phase_done("events", mark);
         }
         if self.options.reconcile && !self.mapping.lists.is_empty() {
+            let mark = self.mark();
             self.reconcile().await?;
+            self.phase_done("reconciliation", mark);
         }
         Ok(())
+    }
+
+    fn mark(&self) -> (u64, Instant) {
+        (self.client.requests(), Instant::now())
+    }
+
+    fn phase_done(&mut self, name: &'static str, (requests, at): (u64, Instant)) {
+        self.report.phases.push(report::PhaseStats {
+            name,
+            requests: self.client.requests() - requests,
+            seconds: at.elapsed().as_secs_f64(),
+        });
     }
 
     fn tick(&mut self, phase: &str) -> Result<(), SyncError> {

@@ -39,7 +39,23 @@ pub struct SyncReport {
     pub elapsed: Duration,
     /// The first few reasons records were skipped.
     pub skip_reasons: Vec<String>,
+    /// Per phase (`profiles`, `events`, `reconciliation`): requests sent and seconds taken.
+    pub phases: Vec<PhaseStats>,
 }
+
+/// Requests and time of one phase: requests per second against Klaviyo's tier shows whether
+/// the rate limit, not the sync, sets the pace.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PhaseStats {
+    /// Phase name.
+    pub name: &'static str,
+    /// Requests sent during the phase (retries included).
+    pub requests: u64,
+    /// Wall time in seconds.
+    pub seconds: f64,
+}
+
+impl Eq for PhaseStats {}
 
 impl SyncReport {
     /// All events added.
@@ -95,6 +111,14 @@ impl fmt::Display for SyncReport {
             "  requests: {} ({} pages, {} retries)",
             self.requests, self.pages, self.retries
         )?;
+        for phase in &self.phases {
+            let rate = phase.requests as f64 / phase.seconds.max(1e-9);
+            write!(
+                f,
+                "\n  {}: {} requests in {:.1}s ({rate:.1}/s)",
+                phase.name, phase.requests, phase.seconds
+            )?;
+        }
         for reason in &self.skip_reasons {
             write!(f, "\n  skipped: {reason}")?;
         }
