@@ -28,8 +28,8 @@ fn warmup(dir: &Path) -> Command {
     command
 }
 
-/// A project whose only flow is the consent reject; its webhook is captured by the engine
-/// (the address is never contacted).
+/// A project whose only flow is the consent reject; `run --capture` records its webhook
+/// instead of calling it (the address is never contacted).
 fn project(dir: &Path) {
     std::fs::write(
         dir.join("warmup.yaml"),
@@ -81,7 +81,7 @@ struct Running {
 impl Running {
     fn start(dir: &Path) -> Self {
         let mut child = warmup(dir)
-            .arg("run")
+            .args(["run", "--capture"])
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
@@ -152,7 +152,7 @@ async fn an_unsubscribe_through_run_fires_the_consent_reject_flow() {
     // Make the scenario active before the reject, as `run` would on its first tick.
     let before = Utc::now() - chrono::Duration::seconds(5);
     warmup(dir.path())
-        .args(["tick", "--now", &before.to_rfc3339()])
+        .args(["tick", "--capture", "--now", &before.to_rfc3339()])
         .assert()
         .success();
     let running = Running::start(dir.path());

@@ -63,7 +63,10 @@ fn ticked_project() -> tempfile::TempDir {
         .success();
     // The first tick registers the scenario; the second starts day 1.
     for now in ["2026-11-30T12:00:00+01:00", "2026-12-01T00:00:05+01:00"] {
-        warmup(out).args(["tick", "--now", now]).assert().success();
+        warmup(out)
+            .args(["tick", "--capture", "--now", now])
+            .assert()
+            .success();
     }
     dir
 }
@@ -260,7 +263,7 @@ async fn status_json_matches_warmup_status_and_metrics_agree() {
 async fn sends_per_mailbox_provider_and_day_follow_the_emails() {
     let dir = ticked_project();
     warmup(dir.path())
-        .args(["tick", "--now", "2026-12-01T09:00:05+01:00"])
+        .args(["tick", "--capture", "--now", "2026-12-01T09:00:05+01:00"])
         .assert()
         .success();
     let served = serve(dir.path());

@@ -52,6 +52,8 @@ async fn serve(
 ) -> anyhow::Result<()> {
     let cancel = CancellationToken::new();
     let tracker = TaskTracker::new();
+    // Installed before the HTTP server announces itself, so an early SIGTERM stops cleanly.
+    let shutdown = super::serve::shutdown_signals()?;
     // Ingested events and unsubscribes wake the loop at once, so on_event flows run now.
     let mut events = match http {
         Some((state, bind)) => {
@@ -70,7 +72,7 @@ async fn serve(
     let signals = cancel.clone();
     tracker.spawn(async move {
         tokio::select! {
-            () = shutdown_signal() => {
+            () = shutdown => {
                 eprintln!("stopping after the current wave");
                 signals.cancel();
             }
@@ -122,28 +124,5 @@ async fn new_events(feed: &mut Option<tokio::sync::watch::Receiver<u64>>) {
             }
         }
         None => std::future::pending::<()>().await,
-    }
-}
-
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut terminate =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(signal) => signal,
-                Err(_) => {
-                    let _ = interrupt.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = interrupt => {}
-            _ = terminate.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = interrupt.await;
     }
 }

@@ -34,9 +34,14 @@ pub fn run(project: Option<&Path>, args: ServeArgs) -> anyhow::Result<()> {
     let state = http_state(&project, &store, Arc::new(engine), true)?;
     let bind = args.bind.unwrap_or_else(|| server::bind_address(&project));
     runtime.block_on(async move {
+        let signals = shutdown_signals()?;
         let listener = listen(&bind).await?;
         let shutdown = CancellationToken::new();
-        tokio::spawn(cancel_on_signal(shutdown.clone()));
+        let cancel = shutdown.clone();
+        tokio::spawn(async move {
+            signals.await;
+            cancel.cancel();
+        });
         server::serve_listener(state, listener, shutdown).await?;
         anyhow::Ok(())
     })?;
@@ -74,19 +79,19 @@ pub(crate) async fn listen(bind: &str) -> anyhow::Result<TcpListener> {
     Ok(listener)
 }
 
-/// Cancels `shutdown` on SIGINT or SIGTERM.
-pub(crate) async fn cancel_on_signal(shutdown: CancellationToken) {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Installs the SIGINT and SIGTERM handlers now, before anything tells the world the
+/// process is ready (a signal right after the `listening on` line must not kill it), and
+/// returns a future that resolves on either signal.
+pub(crate) fn shutdown_signals() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt =
+        signal(SignalKind::interrupt()).context("cannot install the SIGINT handler")?;
+    let mut terminate =
+        signal(SignalKind::terminate()).context("cannot install the SIGTERM handler")?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = terminate => {}
-    }
-    shutdown.cancel();
+    })
 }
