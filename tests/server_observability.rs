@@ -156,3 +156,22 @@ async fn metrics_count_requests_ingest_and_the_event_log() {
     );
     assert!(value(&after, "warmup_store_flushes_total", &[]).unwrap() >= 1.0);
 }
+
+#[tokio::test]
+async fn sync_lag_is_the_age_of_each_klaviyo_cursor() {
+    let server = TestServer::start().await;
+    let cursors = server.store().tree("klaviyo/cursors").unwrap();
+    let hour_ago = chrono::Utc::now() - chrono::Duration::hours(1);
+    cursors
+        .insert("profiles.updated", hour_ago.to_rfc3339().as_bytes())
+        .unwrap();
+    let scrape = scrape(&server).await;
+    let age = value(
+        &scrape,
+        "warmup_klaviyo_sync_cursor_age_seconds",
+        &[("cursor", "profiles.updated")],
+    )
+    .expect("the cursor's age");
+    // An hour, plus however long the scrape took.
+    assert!((3600.0..3900.0).contains(&age), "{age}");
+}
