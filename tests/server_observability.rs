@@ -175,3 +175,21 @@ async fn sync_lag_is_the_age_of_each_klaviyo_cursor() {
     // An hour, plus however long the scrape took.
     assert!((3600.0..3900.0).contains(&age), "{age}");
 }
+
+#[tokio::test]
+async fn status_without_an_engine_is_unavailable() {
+    let server = TestServer::start().await;
+    let response = server
+        .client
+        .get(server.url("/status"))
+        .bearer_auth(server_support::TOKEN)
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = json(response).await;
+    assert_eq!(status, 503);
+    assert_eq!(
+        body["error"]["message"],
+        "no engine in this process: start the server with `warmup run` or `warmup serve` on a project"
+    );
+}
