@@ -52,8 +52,8 @@ pub fn compile_file(source: Arc<SourceFile>, project: &ProjectContext<'_>) -> Fi
     if let Some(raw) = read_scenario(&document, &mut reporter) {
         let name_span = reporter.index.value(&YamlPath::root().key("name"));
         outcome.name = Some((raw.file.name.clone(), name_span));
-        let scenario =
-            Compiler::new(&mut reporter, project, &raw.file).run(&raw.written_ids, raw.complete);
+        let scenario = Compiler::new(&mut reporter, project, &raw.file, &raw.broken)
+            .run(&raw.written_ids, raw.complete);
         outcome.scenario = scenario.map(|parts| {
             Scenario::from_parts(ScenarioParts {
                 source: source.text.clone(),
@@ -89,6 +89,8 @@ struct Compiler<'r, 'p> {
     project: &'p ProjectContext<'p>,
     file: &'p ScenarioFile,
     tz: Tz,
+    /// Top-level fields that could not be read (reported): checks against them are skipped.
+    broken: &'p [String],
 }
 
 impl<'r, 'p> Compiler<'r, 'p> {
@@ -96,6 +98,7 @@ impl<'r, 'p> Compiler<'r, 'p> {
         reporter: &'r mut Reporter,
         project: &'p ProjectContext<'p>,
         file: &'p ScenarioFile,
+        broken: &'p [String],
     ) -> Self {
         let tz = match &file.timezone {
             Some(name) => parse_timezone(name).unwrap_or_else(|message| {
@@ -114,6 +117,7 @@ impl<'r, 'p> Compiler<'r, 'p> {
             project,
             file,
             tz,
+            broken,
         }
     }
 
@@ -123,8 +127,8 @@ impl<'r, 'p> Compiler<'r, 'p> {
             project: self.project.project,
             segments: &self.project.segments,
             tz: self.tz,
-            params: Some(&self.file.params),
-            plans: &self.file.plans,
+            params: (!self.broken.iter().any(|f| f == "params")).then_some(&self.file.params),
+            plans: (!self.broken.iter().any(|f| f == "plans")).then_some(&self.file.plans),
             node: None,
         }
     }

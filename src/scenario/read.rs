@@ -4,8 +4,8 @@
 use serde_json::{Map as Mapping, Value};
 
 use super::model::{Node, ScenarioFile};
-use super::reporter::{quote_all, suggest};
-use super::{Code, Reporter, YamlDocument, YamlPath};
+use super::reporter::{quote_all, suggest, Failure};
+use super::{Code, Reporter, Segment, YamlDocument, YamlPath};
 
 /// Every node `kind`.
 pub const KINDS: &[&str] = &[
@@ -31,6 +31,8 @@ pub struct RawScenario {
     pub written_ids: Vec<String>,
     /// Whether every node deserialized.
     pub complete: bool,
+    /// Top-level fields that were written wrong (reported) and read as empty.
+    pub broken: Vec<String>,
 }
 
 /// Reads a scenario document; `None` when even its outline (name, nodes) is unusable.
@@ -51,7 +53,7 @@ pub fn read_scenario(document: &YamlDocument, reporter: &mut Reporter) -> Option
     if nodes.is_some() {
         outline.insert("nodes".into(), Value::Object(Mapping::new()));
     }
-    let mut file: ScenarioFile = reporter.deserialize(&Value::Object(outline), &root, None)?;
+    let (mut file, broken) = read_outline(outline, reporter)?;
     let mut written_ids = Vec::new();
     let mut complete = true;
     let nodes_path = root.key("nodes");
@@ -69,7 +71,47 @@ pub fn read_scenario(document: &YamlDocument, reporter: &mut Reporter) -> Option
         file,
         written_ids,
         complete,
+        broken,
     })
+}
+
+/// Reads everything but the nodes; a wrong top-level field is reported, then read as
+/// absent, so the nodes still get checked.
+fn read_outline(
+    mut outline: Mapping<String, Value>,
+    reporter: &mut Reporter,
+) -> Option<(ScenarioFile, Vec<String>)> {
+    let root = YamlPath::root();
+    let mut broken = Vec::new();
+    // Each round removes or fills in one top-level field, so this ends.
+    for _ in 0..outline.len() + 3 {
+        let value = Value::Object(outline.clone());
+        let (field, missing) = match reporter.try_deserialize::<ScenarioFile>(&value, &root, None) {
+            Ok(file) => return Some((file, broken)),
+            Err(Failure::At(path)) => (top_key(&path)?, false),
+            Err(Failure::Missing(path)) => (top_key(&path)?, true),
+        };
+        if missing {
+            let filler = if field == "nodes" {
+                Value::Object(Mapping::new())
+            } else {
+                Value::String(String::new())
+            };
+            outline.insert(field.clone(), filler);
+        } else {
+            outline.remove(&field)?;
+        }
+        broken.push(field);
+    }
+    None
+}
+
+/// The top-level key a path starts with.
+fn top_key(path: &YamlPath) -> Option<String> {
+    match path.segments().first() {
+        Some(Segment::Key(key)) => Some(key.clone()),
+        _ => None,
+    }
 }
 
 /// Duplicate keys, duplicate node ids and complex keys, found by the event parser.

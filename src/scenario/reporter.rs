@@ -77,25 +77,31 @@ impl Reporter {
         path: &YamlPath,
         node: Option<&str>,
     ) -> Option<T> {
-        match serde_path_to_error::deserialize::<_, T>(value) {
-            Ok(parsed) => Some(parsed),
-            Err(error) => {
-                let mut at = path.clone();
-                for segment in error.path().iter() {
-                    match segment {
-                        serde_path_to_error::Segment::Map { key } => at = at.key(key.clone()),
-                        serde_path_to_error::Segment::Seq { index } => at = at.index(*index),
-                        _ => {}
-                    }
+        self.try_deserialize(value, path, node).ok()
+    }
+
+    /// Like [`Reporter::deserialize`], telling what failed.
+    pub fn try_deserialize<T: DeserializeOwned>(
+        &mut self,
+        value: &serde_json::Value,
+        path: &YamlPath,
+        node: Option<&str>,
+    ) -> Result<T, Failure> {
+        serde_path_to_error::deserialize::<_, T>(value).map_err(|error| {
+            let mut at = path.clone();
+            for segment in error.path().iter() {
+                match segment {
+                    serde_path_to_error::Segment::Map { key } => at = at.key(key.clone()),
+                    serde_path_to_error::Segment::Seq { index } => at = at.index(*index),
+                    _ => {}
                 }
-                self.serde_error(&at, node, &error.into_inner().to_string());
-                None
             }
-        }
+            self.serde_error(&at, node, &error.into_inner().to_string())
+        })
     }
 
     /// Reports a serde error found at `path`, classified by its message.
-    fn serde_error(&mut self, path: &YamlPath, node: Option<&str>, message: &str) {
+    fn serde_error(&mut self, path: &YamlPath, node: Option<&str>, message: &str) -> Failure {
         let message = strip_location(message);
         if let Some(rest) = message.strip_prefix("unknown field `") {
             let field = rest.split('`').next().unwrap_or_default();
@@ -118,6 +124,7 @@ impl Reporter {
             } else if !expected.is_empty() {
                 diagnostic.help = Some(format!("expected one of {}", quote_all(&expected)));
             }
+            Failure::At(field_path)
         } else if let Some(rest) = message.strip_prefix("missing field `") {
             let field = rest.split('`').next().unwrap_or_default();
             self.key(
@@ -127,6 +134,7 @@ impl Reporter {
                 format!("missing field `{field}`"),
             )
             .label = format!("`{field}` is required here");
+            Failure::Missing(path.key(field))
         } else {
             let diagnostic = self.value(
                 path,
@@ -141,8 +149,18 @@ impl Reporter {
                     diagnostic.help = Some(help);
                 }
             }
+            Failure::At(path.clone())
         }
     }
+}
+
+/// What a failed deserialization was about (already reported).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The key or value at this path is wrong.
+    At(YamlPath),
+    /// This required field is absent.
+    Missing(YamlPath),
 }
 
 /// serde_yaml appends " at line L column C" to some messages; positions are ours.

@@ -79,7 +79,12 @@ pub fn template_exists(cx: &mut Cx<'_>, n: &EmailNode, path: &YamlPath, days: Da
     }
     let params = cx.params.cloned().unwrap_or_default();
     let render = |day: Option<usize>| {
-        let context = minijinja::context! { params => params.clone(), day => day };
+        // Without `day` (on_date, on_event) a name using it fails to render (strict
+        // undefined) and is skipped.
+        let context = match day {
+            Some(day) => minijinja::context! { params => params.clone(), day => day },
+            None => minijinja::context! { params => params.clone() },
+        };
         templates::env().render_str(&n.template, context).ok()
     };
     let days: Vec<Option<usize>> = match days {

@@ -32,10 +32,12 @@ pub struct Cx<'a> {
     pub segments: &'a Segments,
     /// The file's time zone.
     pub tz: Tz,
-    /// Params the scenario defines (`params.NAME`); `None` for the project file.
+    /// Params the scenario defines (`params.NAME`); `None` for the project file, or
+    /// when they could not be read (already reported).
     pub params: Option<&'a BTreeMap<String, serde_json::Value>>,
-    /// Plan tables the scenario defines.
-    pub plans: &'a BTreeMap<String, PlanTable>,
+    /// Plan tables the scenario defines; `None` where plans do not apply (the project
+    /// file) or could not be read (already reported).
+    pub plans: Option<&'a BTreeMap<String, PlanTable>>,
     /// The node being checked.
     pub node: Option<String>,
 }
