@@ -192,26 +192,30 @@ fn read_node(id: &str, value: &Value, path: &YamlPath, reporter: &mut Reporter) 
     };
     let mut fields = map.clone();
     fields.remove("kind");
-    let fields = Value::Object(fields);
+    read_kind(kind, &Value::Object(fields), id, path, reporter)
+}
+
+/// Deserializes the fields of a node of `kind`.
+fn read_kind(
+    kind: &str,
+    fields: &Value,
+    id: &str,
+    path: &YamlPath,
+    reporter: &mut Reporter,
+) -> Option<Node> {
     let node = Some(id);
-    match kind {
-        "on_date" => reporter.deserialize(&fields, path, node).map(Node::OnDate),
-        "repeat" => reporter.deserialize(&fields, path, node).map(Node::Repeat),
-        "on_event" => reporter.deserialize(&fields, path, node).map(Node::OnEvent),
-        "condition" => reporter
-            .deserialize(&fields, path, node)
-            .map(Node::Condition),
-        "wait" => reporter.deserialize(&fields, path, node).map(Node::Wait),
-        "limit" => reporter.deserialize(&fields, path, node).map(Node::Limit),
-        "split" => reporter.deserialize(&fields, path, node).map(Node::Split),
-        "set_property" => reporter
-            .deserialize(&fields, path, node)
-            .map(Node::SetProperty),
-        "add_event" => reporter
-            .deserialize(&fields, path, node)
-            .map(Node::AddEvent),
-        "webhook" => reporter.deserialize(&fields, path, node).map(Node::Webhook),
-        "email" => reporter.deserialize(&fields, path, node).map(Node::Email),
+    Some(match kind {
+        "on_date" => Node::OnDate(reporter.deserialize(fields, path, node)?),
+        "repeat" => Node::Repeat(reporter.deserialize(fields, path, node)?),
+        "on_event" => Node::OnEvent(reporter.deserialize(fields, path, node)?),
+        "condition" => Node::Condition(reporter.deserialize(fields, path, node)?),
+        "wait" => Node::Wait(reporter.deserialize(fields, path, node)?),
+        "limit" => Node::Limit(reporter.deserialize(fields, path, node)?),
+        "split" => Node::Split(reporter.deserialize(fields, path, node)?),
+        "set_property" => Node::SetProperty(reporter.deserialize(fields, path, node)?),
+        "add_event" => Node::AddEvent(reporter.deserialize(fields, path, node)?),
+        "webhook" => Node::Webhook(reporter.deserialize(fields, path, node)?),
+        "email" => Node::Email(reporter.deserialize(fields, path, node)?),
         unknown => {
             let diagnostic = reporter.value(
                 &path.key("kind"),
@@ -220,13 +224,12 @@ fn read_node(id: &str, value: &Value, path: &YamlPath, reporter: &mut Reporter) 
                 format!("unknown node kind `{unknown}`"),
             );
             diagnostic.label = "not a node kind".into();
-            diagnostic.help = Some(
-                suggest(unknown, &kinds())
-                    .unwrap_or_else(|| format!("one of {}", quote_all(&kinds()))),
-            );
-            None
+            let help = suggest(unknown, &kinds());
+            diagnostic.help =
+                Some(help.unwrap_or_else(|| format!("one of {}", quote_all(&kinds()))));
+            return None;
         }
-    }
+    })
 }
 
 fn kinds() -> Vec<String> {
