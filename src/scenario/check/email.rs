@@ -7,6 +7,7 @@ use std::path::Path;
 use super::{templates, Cx};
 use crate::scenario::model::EmailNode;
 use crate::scenario::{Code, YamlPath};
+use crate::scenario::{Diagnostic, SourceFile, Span};
 
 /// The files every template folder holds.
 pub const TEMPLATE_FILES: [&str; 3] = ["subject.txt", "body.html", "body.txt"];
@@ -122,7 +123,7 @@ fn folder(cx: &mut Cx<'_>, name: &str, at: &YamlPath, day: Option<usize>) {
         .filter(|f| !folder.join(f).is_file())
         .collect();
     if missing.is_empty() {
-        return;
+        return template_files(cx, &folder);
     }
     let message = if folder.is_dir() {
         format!(
@@ -145,4 +146,39 @@ fn folder(cx: &mut Cx<'_>, name: &str, at: &YamlPath, day: Option<usize>) {
             TEMPLATE_FILES.join(", ")
         )),
     );
+}
+
+/// The template files compile; a syntax error points into the file itself.
+fn template_files(cx: &mut Cx<'_>, folder: &Path) {
+    for file in TEMPLATE_FILES {
+        let path = folder.join(file);
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            cx.error(
+                &YamlPath::root(),
+                Code::Unreadable,
+                format!("cannot read {}", path.display()),
+            );
+            continue;
+        };
+        let Err(error) = templates::env().template_from_str(&text) else {
+            continue;
+        };
+        let source = SourceFile::new(&path, text);
+        let span = match (error.range(), error.line()) {
+            (Some(range), _) => Span {
+                offset: range.start,
+                len: range.len(),
+            },
+            (None, Some(line)) => Span {
+                offset: source.line_start(line),
+                len: 0,
+            },
+            (None, None) => Span::default(),
+        };
+        let detail = error.detail().unwrap_or("invalid syntax");
+        let message = format!("template syntax error: {detail}");
+        let diagnostic = Diagnostic::new(&source, span, Code::TemplateSyntax, message)
+            .with_node(cx.node.as_deref());
+        cx.reporter.diagnostics.push(diagnostic);
+    }
 }
