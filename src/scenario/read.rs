@@ -4,7 +4,9 @@
 use serde_json::{Map as Mapping, Value};
 
 use super::model::{Node, ScenarioFile};
-use super::reporter::{quote_all, suggest, Failure};
+use serde::de::DeserializeOwned;
+
+use super::reporter::{deserialize_at, quote_all, suggest, Failure};
 use super::{Code, Reporter, Segment, YamlDocument, YamlPath};
 
 /// Every node `kind`.
@@ -88,8 +90,8 @@ fn read_outline(
         let value = Value::Object(outline.clone());
         let (field, missing) = match reporter.try_deserialize::<ScenarioFile>(&value, &root, None) {
             Ok(file) => return Some((file, broken)),
-            Err(Failure::At(path)) => (top_key(&path)?, false),
             Err(Failure::Missing(path)) => (top_key(&path)?, true),
+            Err(failure) => (top_key(failure.path())?, false),
         };
         if missing {
             let filler = if field == "nodes" {
@@ -192,30 +194,30 @@ fn read_node(id: &str, value: &Value, path: &YamlPath, reporter: &mut Reporter) 
     };
     let mut fields = map.clone();
     fields.remove("kind");
-    read_kind(kind, &Value::Object(fields), id, path, reporter)
+    read_kind(kind, &fields, id, path, reporter)
 }
 
 /// Deserializes the fields of a node of `kind`.
 fn read_kind(
     kind: &str,
-    fields: &Value,
+    fields: &Mapping<String, Value>,
     id: &str,
     path: &YamlPath,
     reporter: &mut Reporter,
 ) -> Option<Node> {
     let node = Some(id);
     Some(match kind {
-        "on_date" => Node::OnDate(reporter.deserialize(fields, path, node)?),
-        "repeat" => Node::Repeat(reporter.deserialize(fields, path, node)?),
-        "on_event" => Node::OnEvent(reporter.deserialize(fields, path, node)?),
-        "condition" => Node::Condition(reporter.deserialize(fields, path, node)?),
-        "wait" => Node::Wait(reporter.deserialize(fields, path, node)?),
-        "limit" => Node::Limit(reporter.deserialize(fields, path, node)?),
-        "split" => Node::Split(reporter.deserialize(fields, path, node)?),
-        "set_property" => Node::SetProperty(reporter.deserialize(fields, path, node)?),
-        "add_event" => Node::AddEvent(reporter.deserialize(fields, path, node)?),
-        "webhook" => Node::Webhook(reporter.deserialize(fields, path, node)?),
-        "email" => Node::Email(reporter.deserialize(fields, path, node)?),
+        "on_date" => Node::OnDate(read_fields(fields, path, node, reporter)?),
+        "repeat" => Node::Repeat(read_fields(fields, path, node, reporter)?),
+        "on_event" => Node::OnEvent(read_fields(fields, path, node, reporter)?),
+        "condition" => Node::Condition(read_fields(fields, path, node, reporter)?),
+        "wait" => Node::Wait(read_fields(fields, path, node, reporter)?),
+        "limit" => Node::Limit(read_fields(fields, path, node, reporter)?),
+        "split" => Node::Split(read_fields(fields, path, node, reporter)?),
+        "set_property" => Node::SetProperty(read_fields(fields, path, node, reporter)?),
+        "add_event" => Node::AddEvent(read_fields(fields, path, node, reporter)?),
+        "webhook" => Node::Webhook(read_fields(fields, path, node, reporter)?),
+        "email" => Node::Email(read_fields(fields, path, node, reporter)?),
         unknown => {
             let diagnostic = reporter.value(
                 &path.key("kind"),
@@ -230,6 +232,38 @@ fn read_kind(
             return None;
         }
     })
+}
+
+/// Deserializes a node's fields; after a failure it drops the field at fault and
+/// tries again, so every wrong field of the node is reported, each once.
+fn read_fields<T: DeserializeOwned>(
+    fields: &Mapping<String, Value>,
+    path: &YamlPath,
+    node: Option<&str>,
+    reporter: &mut Reporter,
+) -> Option<T> {
+    let mut fields = fields.clone();
+    let mut dropped: Vec<String> = Vec::new();
+    loop {
+        let problem = match deserialize_at::<T>(&Value::Object(fields.clone()), path) {
+            Ok(value) => return dropped.is_empty().then_some(value),
+            Err(problem) => problem,
+        };
+        let Some(Segment::Key(field)) =
+            problem.failure.path().segments().get(path.segments().len())
+        else {
+            reporter.report(&problem, node);
+            return None;
+        };
+        // A field dropped for being wrong is now missing: that is no new problem.
+        if matches!(problem.failure, Failure::Missing(_)) && dropped.contains(field) {
+            return None;
+        }
+        reporter.report(&problem, node);
+        let field = field.clone();
+        fields.remove(&field)?;
+        dropped.push(field);
+    }
 }
 
 fn kinds() -> Vec<String> {
