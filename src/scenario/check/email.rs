@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use super::days::Days;
 use super::{templates, Cx};
 use crate::scenario::model::EmailNode;
 use crate::scenario::{Code, YamlPath};
@@ -11,29 +12,6 @@ use crate::scenario::{Diagnostic, SourceFile, Span};
 
 /// The files every template folder holds.
 pub const TEMPLATE_FILES: [&str; 3] = ["subject.txt", "body.html", "body.txt"];
-
-/// Which values of `day` reach a node.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Days {
-    /// Only triggers without `day` (on_date, on_event).
-    NoDay,
-    /// Days 1..=N.
-    Bounded(usize),
-    /// A repeat trigger without `start` or `end`: any day.
-    Unbounded,
-}
-
-impl Days {
-    /// What two triggers reaching one node produce together.
-    pub fn union(self, other: Days) -> Days {
-        match (self, other) {
-            (Days::Unbounded, _) | (_, Days::Unbounded) => Days::Unbounded,
-            (Days::Bounded(a), Days::Bounded(b)) => Days::Bounded(a.max(b)),
-            (Days::Bounded(a), Days::NoDay) | (Days::NoDay, Days::Bounded(a)) => Days::Bounded(a),
-            (Days::NoDay, Days::NoDay) => Days::NoDay,
-        }
-    }
-}
 
 /// Checks the fields of an e-mail node written at `path`; whether they are valid.
 pub fn check(cx: &mut Cx<'_>, n: &EmailNode, path: &YamlPath) -> bool {

@@ -1,6 +1,7 @@
 //! The checks, one family per file. Each reports through a [`Cx`] and, where it
 //! compiles something, returns `None` after reporting why it could not.
 
+pub mod days;
 pub mod email;
 pub mod graph;
 pub mod limit;
