@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! cargo bench --bench store_import -- import 850000    # CSV import, rows
-//! cargo bench --bench store_import -- events 1000000   # event ingest, events
+//! cargo bench --bench store_import -- events 1000000   # event ingest, batches of 1000
+//! cargo bench --bench store_import -- events-single 1000000   # one record_event per event
 //! ```
 //! Without arguments both run at a small scale (`WARMUP_BENCH_ROWS`, default 20,000).
 //! Each run prints wall time, throughput and peak RSS (VmHWM); run one mode per process so
@@ -31,10 +32,11 @@ fn main() {
         .unwrap_or(default_rows);
     match args.first().map(String::as_str) {
         Some("import") => import(count),
-        Some("events") => events(count),
+        Some("events") => events(count, BATCH),
+        Some("events-single") => events(count, 1),
         _ => {
             import(default_rows);
-            events(default_rows);
+            events(default_rows, BATCH);
         }
     }
 }
@@ -90,7 +92,7 @@ fn import(rows: u64) {
 /// Events per `record_events` call, as the HTTP ingest and the importers send them.
 const BATCH: usize = 1000;
 
-fn events(count: u64) {
+fn events(count: u64, batch_size: usize) {
     // On disk like a real store (a temporary sled store may live in memory).
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::open(&dir.path().join("store")).expect("store");
@@ -107,7 +109,7 @@ fn events(count: u64) {
     let start = Sample::new(7).now;
     let actions = ["delivered", "delivered", "opened", "opened", "clicked"];
     let started = Instant::now();
-    let mut batch = Vec::with_capacity(BATCH);
+    let mut batch = Vec::with_capacity(batch_size);
     for n in 0..count {
         let customer: CustomerId = ids[rng.random_range(0..ids.len())];
         let at = start + Duration::milliseconds(n as i64 * 7);
@@ -122,7 +124,7 @@ fn events(count: u64) {
                 .with("scenario", "warmup")
         };
         batch.push((customer, event));
-        if batch.len() == BATCH || n + 1 == count {
+        if batch.len() == batch_size || n + 1 == count {
             store.record_events(&batch).expect("record");
             batch.clear();
         }
@@ -130,7 +132,7 @@ fn events(count: u64) {
     store.flush().expect("flush");
     let elapsed = started.elapsed();
     println!(
-        "events: {count} events for {customers} customers in {elapsed:.1?} = {:.0} events/s, peak RSS {:.0} MiB",
+        "events: {count} events for {customers} customers, batches of {batch_size}, in {elapsed:.1?} = {:.0} events/s, peak RSS {:.0} MiB",
         count as f64 / elapsed.as_secs_f64(),
         peak_rss_mib()
     );

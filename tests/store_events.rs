@@ -154,3 +154,25 @@ fn events_for_an_unknown_customer_are_refused() {
         .unwrap_err();
     assert_eq!(error.to_string(), "no customer with id 99");
 }
+
+#[test]
+fn the_store_can_be_shared_between_threads() {
+    fn shareable<T: Send + Sync>(_: &T) {}
+    let store = std::sync::Arc::new(Store::temporary().unwrap());
+    shareable(&store);
+    let a = customer(&store, "a@example.com");
+    std::thread::scope(|scope| {
+        for n in 0..4 {
+            let store = &store;
+            scope.spawn(move || {
+                for m in 0..50 {
+                    let at = t0() + Duration::seconds(n * 100 + m);
+                    store.record_event(a, &Event::new("tick", at)).unwrap();
+                }
+            });
+        }
+    });
+    let seqs: Vec<u64> = store.events_since(0).map(|e| e.unwrap().seq).collect();
+    assert_eq!(seqs, (0..200).collect::<Vec<_>>());
+    assert_eq!(store.customer_events(a).count(), 200);
+}

@@ -143,6 +143,11 @@ impl Store {
 
     /// Every consent state of a customer, by category.
     pub fn consents(&self, customer: CustomerId) -> Result<Vec<(String, ConsentState)>> {
+        self.consents_exact(self.live_id(customer))
+    }
+
+    /// Every consent state stored under exactly this id.
+    fn consents_exact(&self, customer: CustomerId) -> Result<Vec<(String, ConsentState)>> {
         let mut states = Vec::new();
         for entry in self.consent.scan_prefix(keys::customer_key(customer)) {
             let (key, value) = entry.map_err(|e| self.sled(e))?;
@@ -169,7 +174,7 @@ impl Store {
     /// Combines the consent states of `from` into `to` (the later decision per category wins)
     /// and removes those of `from`.
     pub(crate) fn merge_consents(&self, from: CustomerId, to: CustomerId) -> Result<()> {
-        for (category, state) in self.consents(from)? {
+        for (category, state) in self.consents_exact(from)? {
             self.consent
                 .remove(keys::consent_key(from, &category))
                 .map_err(|e| self.sled(e))?;

@@ -181,6 +181,12 @@ impl Store {
         }
     }
 
+    /// The id a customer lives on now; the id itself when unknown or unreadable (reads then
+    /// simply find nothing).
+    pub(crate) fn live_id(&self, id: CustomerId) -> CustomerId {
+        self.resolve(id).ok().flatten().unwrap_or(id)
+    }
+
     /// The customer with this email (normalised first); `None` when unknown or malformed.
     pub fn find_by_email(&self, email: &str) -> Result<Option<Customer>> {
         match normalize_email(email) {

@@ -170,11 +170,13 @@ impl Store {
         super::consent::ConsentChange::of(event).map(drop)
     }
 
-    /// All events of a customer in time order (ties in recording order), streamed.
+    /// All events of a customer in time order (ties in recording order), streamed. An
+    /// absorbed id reads the survivor's history.
     pub fn customer_events(
         &self,
         customer: CustomerId,
     ) -> impl DoubleEndedIterator<Item = Result<Event>> + '_ {
+        let customer = self.live_id(customer);
         self.events
             .scan_prefix(keys::customer_key(customer))
             .map(move |entry| {

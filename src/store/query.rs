@@ -86,12 +86,13 @@ fn same_value(wanted: &Value, actual: &Value) -> bool {
 
 impl Store {
     /// Events of a customer matching a query, in time order, streamed. Only the query's
-    /// time window of the customer's history is read.
+    /// time window of the customer's history is read. An absorbed id reads the survivor's.
     pub fn find_events<'a>(
         &'a self,
         customer: CustomerId,
         query: &'a EventQuery,
     ) -> impl Iterator<Item = Result<Event>> + 'a {
+        let customer = self.live_id(customer);
         let start = match query.since {
             Some(since) => keys::event_key(customer, since, 0).to_vec(),
             None => keys::customer_key(customer).to_vec(),
@@ -120,7 +121,6 @@ impl Store {
 
     /// How many events of a customer match a query.
     pub fn count_events(&self, customer: CustomerId, query: &EventQuery) -> Result<u64> {
-        let customer = self.resolve(customer)?.unwrap_or(customer);
         let mut count = 0;
         for event in self.find_events(customer, query) {
             event?;
