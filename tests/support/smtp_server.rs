@@ -81,6 +81,8 @@ impl SmtpServer {
 }
 
 async fn session(stream: TcpStream, state: Arc<SmtpState>) -> std::io::Result<()> {
+    // Replies to pipelined commands are separate writes: do not hold them back (Nagle).
+    stream.set_nodelay(true)?;
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read);
     write.write_all(b"220 localhost ESMTP test\r\n").await?;

@@ -118,7 +118,7 @@ impl EmailAction {
     /// `customer.email` in `context`), with a fresh `Message-ID`.
     pub fn prepare(&self, customer_id: &str, context: &Value) -> Result<PreparedEmail, EmailError> {
         let name = template::render(&self.env, &self.template, context)
-            .map_err(|error| EmailError::TemplateName(error.to_string()))?;
+            .map_err(|error| EmailError::NameTemplate(error.to_string()))?;
         let to = context
             .get_attr("customer")
             .and_then(|customer| customer.get_attr("email"))

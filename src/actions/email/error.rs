@@ -15,6 +15,9 @@ pub enum EmailError {
         /// minijinja's explanation (with line where known).
         message: String,
     },
+    /// The node's `template` (itself a template) does not render.
+    #[error("e-mail `template`: {0}")]
+    NameTemplate(String),
     /// The template name renders to something that is not a plain folder name.
     #[error("e-mail `template`: `{0}` is not a template folder name")]
     TemplateName(String),

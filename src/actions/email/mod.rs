@@ -5,6 +5,7 @@ mod action;
 mod error;
 mod message;
 mod outcome;
+mod plain_smtp_pool;
 mod templates;
 mod transport;
 

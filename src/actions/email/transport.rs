@@ -10,6 +10,7 @@ use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::error::EmailError;
+use super::plain_smtp_pool::{PlainError, PlainSmtpPool};
 use crate::actions::error_chain::error_chain;
 use crate::actions::rate_limiter::RateLimiter;
 use crate::project::{Secret, SmtpTls, Transport};
@@ -25,6 +26,7 @@ pub struct EmailTransport {
 #[derive(Debug)]
 enum Kind {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Plain(PlainSmtpPool),
     Outbox(PathBuf),
 }
 
@@ -72,7 +74,10 @@ impl EmailTransport {
                     }
                     None => None,
                 };
+                // One pooled connection per send allowed in flight.
+                let pool_size = rate_limit.and_then(|limit| limit.concurrency).unwrap_or(8);
                 let smtp = smtp(
+                    pool_size,
                     host,
                     *port,
                     *tls,
@@ -80,7 +85,7 @@ impl EmailTransport {
                     password.as_ref(),
                     *timeout_seconds,
                 )?;
-                (Kind::Smtp(smtp), password)
+                (smtp, password)
             }
         };
         Ok(Self {
@@ -97,17 +102,30 @@ impl EmailTransport {
             None => None,
         };
         match &self.kind {
-            Kind::Smtp(smtp) => smtp.send(message.clone()).await.map(drop).map_err(|error| {
-                let message = self.redact(&error_chain(&error));
-                match error.status() {
-                    Some(code) => SendError::Reply {
-                        code: code.into(),
-                        message,
-                    },
-                    None => SendError::Connection(message),
-                }
-            }),
+            Kind::Smtp(smtp) => smtp
+                .send(message.clone())
+                .await
+                .map(drop)
+                .map_err(|error| self.smtp_error(&error)),
+            Kind::Plain(pool) => {
+                let sent = pool.send(message.envelope(), &message.formatted()).await;
+                sent.map_err(|error| match error {
+                    PlainError::Smtp(error) => self.smtp_error(&error),
+                    PlainError::Io(message) => SendError::Connection(self.redact(&message)),
+                })
+            }
             Kind::Outbox(dir) => write_eml(dir, message_id, &message.formatted()).await,
+        }
+    }
+
+    fn smtp_error(&self, error: &lettre::transport::smtp::Error) -> SendError {
+        let message = self.redact(&error_chain(error));
+        match error.status() {
+            Some(code) => SendError::Reply {
+                code: code.into(),
+                message,
+            },
+            None => SendError::Connection(message),
         }
     }
 
@@ -120,13 +138,26 @@ impl EmailTransport {
 }
 
 fn smtp(
+    pool_size: u32,
     host: &str,
     port: Option<u16>,
     tls: SmtpTls,
     username: Option<&str>,
     password: Option<&Secret>,
     timeout_seconds: Option<u64>,
-) -> Result<AsyncSmtpTransport<Tokio1Executor>, EmailError> {
+) -> Result<Kind, EmailError> {
+    let credentials = match (username, password) {
+        (Some(user), Some(password)) => Some(Credentials::new(
+            user.to_owned(),
+            password.expose().to_owned(),
+        )),
+        (None, None) => None,
+        _ => {
+            let message = "`username` and `password` go together".to_owned();
+            return Err(EmailError::Transport(message));
+        }
+    };
+    let timeout = Duration::from_secs(timeout_seconds.unwrap_or(30));
     let parameters = || {
         TlsParameters::new(host.to_owned())
             .map_err(|error| EmailError::Transport(error.to_string()))
@@ -134,25 +165,21 @@ fn smtp(
     let (tls, default_port) = match tls {
         SmtpTls::Implicit => (Tls::Wrapper(parameters()?), 465),
         SmtpTls::Starttls => (Tls::Required(parameters()?), 587),
-        SmtpTls::None => (Tls::None, 25),
+        SmtpTls::None => {
+            let port = port.unwrap_or(25);
+            let pool = PlainSmtpPool::new(host, port, credentials, timeout, pool_size as usize);
+            return Ok(Kind::Plain(pool));
+        }
     };
     let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
         .port(port.unwrap_or(default_port))
         .tls(tls)
-        .timeout(Some(Duration::from_secs(timeout_seconds.unwrap_or(30))))
-        .pool_config(PoolConfig::new().max_size(8));
-    match (username, password) {
-        (Some(user), Some(password)) => {
-            let credentials = Credentials::new(user.to_owned(), password.expose().to_owned());
-            builder = builder.credentials(credentials);
-        }
-        (None, None) => {}
-        _ => {
-            let message = "`username` and `password` go together".to_owned();
-            return Err(EmailError::Transport(message));
-        }
+        .timeout(Some(timeout))
+        .pool_config(PoolConfig::new().max_size(pool_size.max(1)));
+    if let Some(credentials) = credentials {
+        builder = builder.credentials(credentials);
     }
-    Ok(builder.build())
+    Ok(Kind::Smtp(builder.build()))
 }
 
 /// Writes the message to `DIR/<id>.eml` through a temporary file, so a reader of the

@@ -58,11 +58,8 @@ struct Inner {
     templates: Environment<'static>,
 }
 
-/// Items that render the same request-level values, in input order.
-type Group = (
-    BTreeMap<String, String>,
-    Vec<(usize, ItemKey, Value, serde_json::Value)>,
-);
+/// One customer waiting for its batch: input position, key, context, rendered item.
+type Member = (usize, ItemKey, Value, serde_json::Value);
 
 impl WebhookAction {
     /// Resolves `node` (id `node_id`): reads the auth schema's secret, checks the preset's
@@ -103,7 +100,10 @@ impl WebhookAction {
                     preset: preset.name(),
                 })
             }
-            (None, Some(url), _) => (Shape::Custom(CustomRequest::new(node, url)), usize::MAX),
+            (None, Some(url), _) => (
+                Shape::Custom(CustomRequest::new(node_id, node, url)?),
+                usize::MAX,
+            ),
             _ => {
                 return Err(WebhookConfigError::PresetOrUrl {
                     node: node_id.to_owned(),
@@ -162,36 +162,32 @@ impl WebhookAction {
     /// do not render fails alone, without a request.
     pub async fn call(&self, items: Vec<WebhookItem>) -> Vec<(ItemKey, WebhookOutcome)> {
         let mut results: Vec<(usize, ItemKey, WebhookOutcome)> = Vec::with_capacity(items.len());
-        let mut groups: Vec<Group> = Vec::new();
-        let mut group_index: HashMap<BTreeMap<String, String>, usize> = HashMap::new();
+        let mut pending: HashMap<BTreeMap<String, String>, Vec<Member>> = HashMap::new();
+        let mut tasks = JoinSet::new();
         for (index, item) in items.into_iter().enumerate() {
-            match self.inner.prepare_item(&item.context) {
-                Ok(prepared) => {
-                    let slot = *group_index
-                        .entry(prepared.group.clone())
-                        .or_insert_with(|| {
-                            groups.push((prepared.group, Vec::new()));
-                            groups.len() - 1
-                        });
-                    groups[slot]
-                        .1
-                        .push((index, item.key, item.context, prepared.item));
-                }
+            let prepared = match self.inner.prepare_item(&item.context) {
+                Ok(prepared) => prepared,
                 Err(error) => {
-                    let outcome = self.inner.unsent(&error);
-                    results.push((index, item.key, outcome));
+                    results.push((index, item.key, self.inner.unsent(&error)));
+                    continue;
                 }
+            };
+            let member = (index, item.key, item.context, prepared.item);
+            let members = match pending.get_mut(&prepared.group) {
+                Some(members) => members,
+                None => pending.entry(prepared.group.clone()).or_default(),
+            };
+            members.push(member);
+            // A full batch leaves at once, so sending overlaps preparing the rest.
+            if members.len() >= self.inner.batch_size {
+                let chunk = std::mem::take(members);
+                self.spawn_chunk(&mut tasks, prepared.group, chunk);
+                tokio::task::yield_now().await;
             }
         }
-        let mut tasks = JoinSet::new();
-        for (group, members) in groups {
-            let group = Arc::new(group);
-            let mut members = members.into_iter().peekable();
-            while members.peek().is_some() {
-                let chunk: Vec<_> = members.by_ref().take(self.inner.batch_size).collect();
-                let inner = self.inner.clone();
-                let group = group.clone();
-                tasks.spawn(async move { inner.send_chunk(&group, chunk).await });
+        for (group, chunk) in pending {
+            if !chunk.is_empty() {
+                self.spawn_chunk(&mut tasks, group, chunk);
             }
         }
         while let Some(joined) = tasks.join_next().await {
@@ -209,11 +205,23 @@ impl WebhookAction {
     }
 }
 
+impl WebhookAction {
+    fn spawn_chunk(
+        &self,
+        tasks: &mut JoinSet<Vec<(usize, ItemKey, WebhookOutcome)>>,
+        group: BTreeMap<String, String>,
+        chunk: Vec<Member>,
+    ) {
+        let inner = self.inner.clone();
+        tasks.spawn(async move { inner.send_chunk(&group, chunk).await });
+    }
+}
+
 impl Inner {
     fn prepare_item(&self, context: &Value) -> Result<super::prepared::PreparedItem, ItemError> {
         match &self.shape {
             Shape::Custom(request) => request.prepare_item(&self.templates, context),
-            Shape::Klaviyo(request) => request.prepare_item(&self.templates, context),
+            Shape::Klaviyo(request) => request.prepare_item(context),
         }
     }
 
@@ -228,7 +236,7 @@ impl Inner {
     async fn send_chunk(
         &self,
         group: &BTreeMap<String, String>,
-        chunk: Vec<(usize, ItemKey, Value, serde_json::Value)>,
+        chunk: Vec<Member>,
     ) -> Vec<(usize, ItemKey, WebhookOutcome)> {
         let Some(first) = chunk.first().map(|(_, _, context, _)| context.clone()) else {
             return Vec::new();

@@ -23,6 +23,13 @@ pub enum WebhookConfigError {
         param: String,
         message: String,
     },
+    /// A template does not compile.
+    #[error("webhook `{node}`: `{field}`: {message}")]
+    Template {
+        node: String,
+        field: String,
+        message: String,
+    },
     /// `batch.size` is 0 or above what the preset allows.
     #[error("webhook `{node}`: `batch.size`: {size} is not within 1..={max}")]
     BatchSize {

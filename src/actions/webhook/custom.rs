@@ -7,33 +7,51 @@ use reqwest::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use reqwest::Method;
 
 use super::call_error::ItemError;
+use super::compiled::CompiledStrings;
+use super::config_error::WebhookConfigError;
 use super::json_template::render_json;
 use super::prepared::{Prepared, PreparedItem};
 use crate::scenario::model::{HttpMethod, WebhookNode};
 use crate::template;
 
 /// The templates of a custom webhook.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct CustomRequest {
     method: Method,
-    url: String,
-    headers: BTreeMap<String, String>,
+    strings: CompiledStrings,
+    headers: Vec<String>,
     body: Option<serde_json::Value>,
     batched: bool,
     item: Option<serde_json::Value>,
 }
 
 impl CustomRequest {
-    /// The templates of `node`, which has a `url`.
-    pub fn new(node: &WebhookNode, url: &str) -> Self {
-        Self {
+    /// The templates of `node`, which has a `url`; a template that does not compile is
+    /// an error naming its field.
+    pub fn new(node_id: &str, node: &WebhookNode, url: &str) -> Result<Self, WebhookConfigError> {
+        let mut strings = CompiledStrings::default();
+        let fields = std::iter::once(("url".to_owned(), url)).chain(
+            node.headers
+                .iter()
+                .map(|(k, v)| (format!("headers.{k}"), v.as_str())),
+        );
+        for (field, source) in fields {
+            strings
+                .add(&field, source)
+                .map_err(|error| WebhookConfigError::Template {
+                    node: node_id.to_owned(),
+                    field: field.clone(),
+                    message: error.to_string(),
+                })?;
+        }
+        Ok(Self {
             method: method(node.method.unwrap_or_default()),
-            url: url.to_owned(),
-            headers: node.headers.clone(),
+            strings,
+            headers: node.headers.keys().cloned().collect(),
             body: node.body.clone(),
             batched: node.batch.is_some(),
             item: node.batch.as_ref().and_then(|batch| batch.item.clone()),
-        }
+        })
     }
 
     /// Renders the URL (customers with the same URL share a batch) and the item.
@@ -42,8 +60,7 @@ impl CustomRequest {
         env: &Environment<'_>,
         context: &Value,
     ) -> Result<PreparedItem, ItemError> {
-        let url = template::render(env, &self.url, context)
-            .map_err(|error| ItemError::new("url", error.to_string()))?;
+        let url = self.render("url", context)?;
         let item = match (&self.item, self.batched) {
             (Some(item), _) => render_json(env, item, context)
                 .map_err(|error| ItemError::new("batch.item", error.to_string()))?,
@@ -75,10 +92,9 @@ impl CustomRequest {
             first.clone()
         };
         let mut headers = Vec::with_capacity(self.headers.len() + 1);
-        for (name, source) in &self.headers {
+        for name in &self.headers {
             let field = format!("headers.{name}");
-            let value = template::render(env, source, &context)
-                .map_err(|error| ItemError::new(&field, error.to_string()))?;
+            let value = self.render(&field, &context)?;
             let name = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| ItemError::new(&field, "not a valid header name"))?;
             let value = HeaderValue::from_str(&value)
@@ -107,6 +123,15 @@ impl CustomRequest {
             headers,
             body,
         })
+    }
+}
+
+impl CustomRequest {
+    fn render(&self, field: &str, context: &Value) -> Result<String, ItemError> {
+        self.strings
+            .render(field, context)
+            .unwrap_or_else(|| Ok(String::new()))
+            .map_err(|error| ItemError::new(field, error.to_string()))
     }
 }
 

@@ -3,13 +3,14 @@
 
 use std::collections::BTreeMap;
 
-use minijinja::{Environment, Value};
+use minijinja::Value;
 use reqwest::header::{HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE};
 use reqwest::Method;
 use serde_json::{json, Map};
 
 use super::auth::ResolvedAuth;
 use super::call_error::ItemError;
+use super::compiled::CompiledStrings;
 use super::config_error::WebhookConfigError;
 use super::prepared::{Prepared, PreparedItem};
 use crate::project::RateLimit;
@@ -23,10 +24,10 @@ pub const DEFAULT_REVISION: &str = "2026-07-15";
 const JSON_API: &str = "application/vnd.api+json";
 
 /// A preset bound to its parameters and auth schema.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct KlaviyoRequest {
     preset: Preset,
-    params: BTreeMap<String, String>,
+    params: CompiledStrings,
     base_url: String,
     headers: Vec<(HeaderName, HeaderValue)>,
 }
@@ -62,6 +63,24 @@ impl KlaviyoRequest {
         if let Some(channels) = params.get("channels").filter(|c| !template::is_template(c)) {
             parse_channels(preset, channels).map_err(|m| param_error("channels", m))?;
         }
+        let mut compiled = CompiledStrings::default();
+        let defaults = [
+            ("email", "{{ customer.email }}"),
+            ("profile_id", "{{ customer.klaviyo_id }}"),
+            ("phone_number", "{{ customer.phone_number }}"),
+            ("channels", "email"),
+        ];
+        for (param, source) in params.iter().map(|(k, v)| (k.as_str(), v.as_str())) {
+            compiled
+                .add(param, source)
+                .map_err(|error| param_error(param, error.to_string()))?;
+        }
+        for (param, source) in defaults {
+            let name = format!("default.{param}");
+            compiled
+                .add(&name, source)
+                .map_err(|error| param_error(param, error.to_string()))?;
+        }
         let revision = auth.revision.as_deref().unwrap_or(DEFAULT_REVISION);
         let mut headers = auth.headers.clone();
         let revision = HeaderValue::from_str(revision)
@@ -72,7 +91,7 @@ impl KlaviyoRequest {
         let base_url = auth.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL);
         Ok(Self {
             preset,
-            params: params.clone(),
+            params: compiled,
             base_url: base_url.trim_end_matches('/').to_owned(),
             headers,
         })
@@ -97,21 +116,19 @@ impl KlaviyoRequest {
     }
 
     /// Renders the request-level parameters and this customer's profile entry.
-    pub fn prepare_item(
-        &self,
-        env: &Environment<'_>,
-        context: &Value,
-    ) -> Result<PreparedItem, ItemError> {
-        let render = |param: &str, default: Option<&str>| -> Result<Option<String>, ItemError> {
-            let Some(source) = self.params.get(param).map(String::as_str).or(default) else {
-                return Ok(None);
-            };
-            template::render(env, source, context)
-                .map(Some)
+    pub fn prepare_item(&self, context: &Value) -> Result<PreparedItem, ItemError> {
+        let render = |param: &str, use_default: bool| -> Result<Option<String>, ItemError> {
+            let rendered = self.params.render(param, context).or_else(|| {
+                use_default
+                    .then(|| self.params.render(&format!("default.{param}"), context))
+                    .flatten()
+            });
+            rendered
+                .transpose()
                 .map_err(|error| ItemError::new(format!("with.{param}"), error.to_string()))
         };
-        let required = |param: &str, default: &str| -> Result<String, ItemError> {
-            let value = render(param, Some(default))?.unwrap_or_default();
+        let required = |param: &str| -> Result<String, ItemError> {
+            let value = render(param, true)?.unwrap_or_default();
             if value.trim().is_empty() {
                 return Err(ItemError::new(format!("with.{param}"), "renders empty"));
             }
@@ -119,39 +136,34 @@ impl KlaviyoRequest {
         };
         let mut group = BTreeMap::new();
         for param in ["list_id", "custom_source"] {
-            if let Some(value) = render(param, None)?.filter(|v| !v.is_empty()) {
+            if let Some(value) = render(param, false)?.filter(|v| !v.is_empty()) {
                 group.insert(param.to_owned(), value);
             }
         }
         let item = match self.preset {
             Preset::KlaviyoCreateProfile => {
                 let mut attributes = Map::new();
-                attributes.insert(
-                    "email".into(),
-                    required("email", "{{ customer.email }}")?.into(),
-                );
+                attributes.insert("email".into(), required("email")?.into());
                 for param in ["external_id", "first_name", "last_name", "phone_number"] {
-                    if let Some(value) = render(param, None)? {
+                    if let Some(value) = render(param, false)? {
                         attributes.insert(param.into(), value.into());
                     }
                 }
                 serde_json::Value::Object(attributes)
             }
             Preset::KlaviyoAddToList | Preset::KlaviyoRemoveFromList => {
-                let id = required("profile_id", "{{ customer.klaviyo_id }}")?;
-                json!({ "type": "profile", "id": id })
+                // Only the id: `build` writes the `{"type":"profile","id":…}` around it,
+                // which spares building a JSON object per customer.
+                serde_json::Value::String(required("profile_id")?)
             }
             Preset::KlaviyoSubscribe | Preset::KlaviyoUnsubscribe => {
-                let channels = render("channels", Some("email"))?.unwrap_or_default();
+                let channels = render("channels", true)?.unwrap_or_default();
                 let channels = parse_channels(self.preset, &channels)
                     .map_err(|message| ItemError::new("with.channels", message))?;
                 let mut attributes = Map::new();
-                attributes.insert(
-                    "email".into(),
-                    required("email", "{{ customer.email }}")?.into(),
-                );
+                attributes.insert("email".into(), required("email")?.into());
                 if channels.sms {
-                    let phone = required("phone_number", "{{ customer.phone_number }}")?;
+                    let phone = required("phone_number")?;
                     attributes.insert("phone_number".into(), phone.into());
                 }
                 attributes.insert("subscriptions".into(), subscriptions(self.preset, channels));
@@ -184,7 +196,7 @@ impl KlaviyoRequest {
                 };
                 let id = encode_segment(list.map(String::as_str).unwrap_or_default());
                 let path = format!("/api/lists/{id}/relationships/profiles");
-                (method, path, json!({ "data": items }))
+                return self.prepared(method, &path, profile_list(&items));
             }
             Preset::KlaviyoSubscribe => {
                 let mut attributes = Map::new();
@@ -219,13 +231,34 @@ impl KlaviyoRequest {
                 )
             }
         };
+        self.prepared(method, &path, serde_json::to_vec(&body).unwrap_or_default())
+    }
+
+    fn prepared(&self, method: Method, path: &str, body: Vec<u8>) -> Prepared {
         Prepared {
             method,
             url: format!("{}{path}", self.base_url),
             headers: self.headers.clone(),
-            body: Some(serde_json::to_vec(&body).unwrap_or_default()),
+            body: Some(body),
         }
     }
+}
+
+/// `{"data":[{"type":"profile","id":…},…]}` for profile ids given as JSON strings.
+fn profile_list(ids: &[serde_json::Value]) -> Vec<u8> {
+    let mut body = Vec::with_capacity(16 + ids.len() * 56);
+    body.extend_from_slice(b"{\"data\":[");
+    for (n, id) in ids.iter().enumerate() {
+        if n > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(b"{\"type\":\"profile\",\"id\":");
+        // Writing a JSON value into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut body, id);
+        body.push(b'}');
+    }
+    body.extend_from_slice(b"]}");
+    body
 }
 
 /// For `klaviyo.create_profile`: the profile id in a 2xx answer, or the existing profile's
@@ -357,6 +390,12 @@ mod tests {
             "<html>blocked</html>"
         );
         assert_eq!(encode_segment("Y6n R/x"), "Y6n%20R%2Fx");
+        let body = profile_list(&[json!("01A"), json!("q\"x")]);
+        let parsed: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            parsed,
+            json!({"data": [{"type": "profile", "id": "01A"}, {"type": "profile", "id": "q\"x"}]})
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 mod action;
 mod auth;
 mod call_error;
+mod compiled;
 mod config_error;
 mod custom;
 mod env;
