@@ -85,6 +85,8 @@ fn drive(customers: u64) {
     let built = phase(&["phase-build", store.to_str().unwrap_or_default(), &count]);
     let simulated = phase(&["phase-simulate", store.to_str().unwrap_or_default()]);
     let tokens: u64 = simulated[1].parse().unwrap_or(0);
+    // The store is not needed any more; at 10 million customers disk space matters.
+    let _ = std::fs::remove_dir_all(&store);
     let reference = phase(&[
         "phase-sled",
         dir.path().join("sled").to_str().unwrap_or_default(),

@@ -238,3 +238,54 @@ fn demo_simulates_the_plan_on_generated_customers() {
     assert!(out.join("scenarios/plan-driven.yaml").exists());
     assert!(out.join("templates/day-14/subject.txt").exists());
 }
+
+#[test]
+fn an_email_cut_off_by_a_crash_is_reported_not_resent() {
+    let dir = project();
+    for now in ["2026-11-30T12:00:00+01:00", "2026-12-01T00:00:05+01:00"] {
+        warmup(dir.path())
+            .args(["tick", "--capture", "--now", now])
+            .assert()
+            .success();
+    }
+    warmup(dir.path())
+        .args(["tick", "--capture", "--now", "2026-12-01T09:00:05+01:00"])
+        .env("WARMUP_CRASH_AT", "email-sent:3")
+        .assert()
+        .failure();
+    warmup(dir.path())
+        .args(["tick", "--capture", "--now", "2026-12-01T09:00:05+01:00"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "were being sent when the engine stopped and are not resent",
+        ));
+    let status = warmup(dir.path()).arg("status").output().unwrap();
+    let status = String::from_utf8_lossy(&status.stdout);
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("e-mails left uncertain"))
+        .unwrap();
+    let uncertain: usize = line
+        .split(": ")
+        .nth(1)
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=64).contains(&uncertain), "{line}");
+    assert!(status.contains("node mail customer"), "{status}");
+    let journal =
+        std::fs::read_to_string(dir.path().join(".warmup/captured-actions.jsonl")).unwrap();
+    let emails = journal
+        .lines()
+        .filter(|l| l.contains("\"kind\":\"email\""))
+        .count();
+    assert_eq!(
+        emails,
+        150 - uncertain + 3,
+        "three were sent before the crash, the rest once"
+    );
+}

@@ -371,3 +371,38 @@ nodes:
     assert_eq!(runs.len(), 1);
     assert_ne!(runs[0].version, second.scenarios()[0].version());
 }
+
+#[test]
+fn expressions_cap_templates_and_wait_templates_work_per_customer() {
+    let yaml = r#"
+name: templated
+nodes:
+  daily: { kind: repeat, at: "00:00", start: "2026-12-01", end: "2026-12-02", next: high }
+  high: { kind: condition, if: { expr: "customer.score > 10 and day >= 1" }, yes: cap }
+  cap: { kind: limit, cap: "{{ day * 2 }}", priority: [ { lowest: score } ], passed: later }
+  later: { kind: wait, template: "{{ 3 * day }}h", next: mail }
+  mail: { kind: email, template: "welcome" }
+"#;
+    let (engine, actions) = engine(yaml, customers(20));
+    engine.register(at("2026-11-30T00:00:00Z")).unwrap();
+    engine.tick(at("2026-12-01T00:00:00+01:00")).unwrap();
+    engine.tick(at("2026-12-01T03:00:00+01:00")).unwrap();
+    engine.tick(at("2026-12-02T00:00:00+01:00")).unwrap();
+    engine.tick(at("2026-12-02T05:59:00+01:00")).unwrap();
+    let day2_early = actions.emails().iter().filter(|e| e.day == 2).count();
+    engine.tick(at("2026-12-02T06:00:00+01:00")).unwrap();
+    let emails = actions.emails();
+    let day = |d: u32| -> Vec<u64> {
+        let mut ids: Vec<u64> = emails
+            .iter()
+            .filter(|e| e.day == d)
+            .map(|e| e.customer)
+            .collect();
+        ids.sort_unstable();
+        ids
+    };
+    // Scores above 10, lowest first; cap 2 on day 1, 4 on day 2; wait 3 h, then 6 h.
+    assert_eq!(day(1), [11, 12]);
+    assert_eq!(day2_early, 0);
+    assert_eq!(day(2), [11, 12, 13, 14]);
+}

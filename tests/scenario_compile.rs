@@ -154,3 +154,32 @@ fn every_node_kind_parses_and_compiles() {
     );
     assert_eq!(scenario.graph().edge_count(), 15);
 }
+
+#[test]
+fn every_wrong_field_of_every_node_is_reported_at_once() {
+    let text = "name: t\ndescripton: typo\nnodes:\n  start: { kind: on_date, at: 12, nxt: hook, catch_up: never }\n  hook:\n    kind: webhook\n    url: \"x\"\n    methd: GET\n    batch: { size: -1 }\n";
+    let diagnostics = compile_str(text, Path::new("t.yaml"), &project()).unwrap_err();
+    let found: Vec<String> = diagnostics
+        .iter()
+        .map(|d| {
+            format!(
+                "{} {}:{} {}",
+                d.code,
+                d.line,
+                d.column,
+                d.node.as_deref().unwrap_or("-")
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "W0002 2:1 -",
+            "W0004 4:31 start",
+            "W0002 4:35 start",
+            "W0004 4:56 start",
+            "W0002 8:5 hook",
+            "W0004 9:20 hook",
+        ]
+    );
+}

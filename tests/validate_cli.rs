@@ -129,3 +129,33 @@ fn no_project_file_is_invalid_input() {
         .code(2)
         .stderr(predicate::str::contains("absent.yaml"));
 }
+
+#[test]
+fn a_syntax_error_in_an_email_template_file_points_into_that_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::copy("warmup.yaml", root.join("warmup.yaml")).unwrap();
+    let folder = root.join("templates/broken");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("subject.txt"), "Hello\n").unwrap();
+    std::fs::write(folder.join("body.txt"), "Hi\n").unwrap();
+    std::fs::write(
+        folder.join("body.html"),
+        "<p>\n{{ customer.first_name }</p>\n",
+    )
+    .unwrap();
+    std::fs::create_dir(root.join("scenarios")).unwrap();
+    std::fs::write(
+        root.join("scenarios/mail.yaml"),
+        "name: mail\nnodes:\n  s: { kind: on_date, at: \"2026-12-01T00:00\", next: m }\n  m: { kind: email, template: broken }\n",
+    )
+    .unwrap();
+    warmup()
+        .current_dir(root)
+        .args(["validate", "scenarios"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains("templates/broken/body.html:2:24]"))
+        .stdout(predicate::str::contains("node `m`: template syntax error"))
+        .stdout(predicate::str::ends_with("2 files, 1 error\n"));
+}

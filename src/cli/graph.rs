@@ -3,7 +3,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::cli::validate::{load_project, ProjectFailure};
+use crate::cli::validate::{colors, load_project, ProjectFailure};
 use crate::cli::InvalidInput;
 use crate::graph::{render, GraphFormat};
 use crate::scenario::compile_str;
@@ -19,7 +19,7 @@ pub struct GraphArgs {
 }
 
 pub fn run(args: GraphArgs, project: Option<&Path>) -> anyhow::Result<()> {
-    let color = std::io::stderr().is_terminal();
+    let color = colors(std::io::stderr().is_terminal());
     let project = match load_project(project) {
         Ok(project) => project,
         Err(ProjectFailure::Diagnostics(diagnostics)) => {

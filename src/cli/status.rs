@@ -134,8 +134,19 @@ pub fn render(engine: &Engine, only: Option<&str>) -> crate::engine::Result<Stri
         uncertain.len(),
         pending.len()
     );
+    let all_runs = state.runs()?;
     for (run, node, customer) in uncertain.iter().take(20) {
-        let _ = writeln!(out, "  run {run} node #{node} customer {customer}");
+        let id = all_runs
+            .iter()
+            .find(|r| r.id == *run)
+            .and_then(|r| engine.scenario_of(r).ok())
+            .and_then(|s| {
+                s.graph()
+                    .node_weight(petgraph::graph::NodeIndex::new(*node as usize))
+                    .map(|n| n.id.clone())
+            })
+            .unwrap_or_else(|| format!("#{node}"));
+        let _ = writeln!(out, "  run {run} node {id} customer {customer}");
     }
     Ok(out)
 }

@@ -14,7 +14,7 @@ pub struct ValidateArgs {
 }
 
 pub fn run(args: ValidateArgs, project: Option<&Path>) -> anyhow::Result<()> {
-    let color = std::io::stdout().is_terminal();
+    let color = colors(std::io::stdout().is_terminal());
     let project = match load_project(project) {
         Ok(project) => project,
         Err(ProjectFailure::Diagnostics(diagnostics)) => {
@@ -42,6 +42,11 @@ pub fn run(args: ValidateArgs, project: Option<&Path>) -> anyhow::Result<()> {
     } else {
         Err(InvalidInput::reported(format!("{} errors", validation.diagnostics.len())).into())
     }
+}
+
+/// Colors on a terminal, unless `NO_COLOR` is set (<https://no-color.org>).
+pub(crate) fn colors(terminal: bool) -> bool {
+    terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// `3 files, 0 errors`

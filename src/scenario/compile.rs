@@ -4,21 +4,18 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
-use chrono::{Days as ChronoDays, NaiveDate, TimeZone};
 use chrono_tz::Tz;
 use petgraph::graph::DiGraph;
 
-use super::check::email::Days;
+use super::check::days::{trigger_days, Days};
 use super::check::{email, graph, limit, nodes, Cx};
-use super::compiled::{CompiledNode, NodeKind, Scenario, ScenarioParts, Schedule};
+use super::compiled::{CompiledNode, NodeKind, Scenario, ScenarioParts};
 use super::model::{Node, ScenarioFile};
 use super::project_check::{syntax, ProjectContext};
 use super::read::read_scenario;
-use super::time::{parse_cron, parse_timezone};
+use super::time::parse_timezone;
 use super::{yaml, Code, Diagnostics, Reporter, SourceFile, Span, YamlPath};
-
-/// Most fires of one bounded `repeat` trigger that checks enumerate (ten years, daily).
-const MAX_DAYS: usize = 3_660;
+use crate::project::Project;
 
 /// What compiling one file gave.
 #[derive(Debug)]
@@ -52,8 +49,8 @@ pub fn compile_file(source: Arc<SourceFile>, project: &ProjectContext<'_>) -> Fi
     if let Some(raw) = read_scenario(&document, &mut reporter) {
         let name_span = reporter.index.value(&YamlPath::root().key("name"));
         outcome.name = Some((raw.file.name.clone(), name_span));
-        let scenario =
-            Compiler::new(&mut reporter, project, &raw.file).run(&raw.written_ids, raw.complete);
+        let scenario = Compiler::new(&mut reporter, project, &raw.file, &raw.broken)
+            .run(&raw.written_ids, raw.complete);
         outcome.scenario = scenario.map(|parts| {
             Scenario::from_parts(ScenarioParts {
                 source: source.text.clone(),
@@ -82,13 +79,13 @@ pub fn compile_str(text: &str, path: &Path, project: &Project) -> Result<Scenari
     }
 }
 
-use crate::project::Project;
-
 struct Compiler<'r, 'p> {
     reporter: &'r mut Reporter,
     project: &'p ProjectContext<'p>,
     file: &'p ScenarioFile,
     tz: Tz,
+    /// Top-level fields that could not be read (reported): checks against them are skipped.
+    broken: &'p [String],
 }
 
 impl<'r, 'p> Compiler<'r, 'p> {
@@ -96,6 +93,7 @@ impl<'r, 'p> Compiler<'r, 'p> {
         reporter: &'r mut Reporter,
         project: &'p ProjectContext<'p>,
         file: &'p ScenarioFile,
+        broken: &'p [String],
     ) -> Self {
         let tz = match &file.timezone {
             Some(name) => parse_timezone(name).unwrap_or_else(|message| {
@@ -114,6 +112,7 @@ impl<'r, 'p> Compiler<'r, 'p> {
             project,
             file,
             tz,
+            broken,
         }
     }
 
@@ -123,8 +122,8 @@ impl<'r, 'p> Compiler<'r, 'p> {
             project: self.project.project,
             segments: &self.project.segments,
             tz: self.tz,
-            params: Some(&self.file.params),
-            plans: &self.file.plans,
+            params: (!self.broken.iter().any(|f| f == "params")).then_some(&self.file.params),
+            plans: (!self.broken.iter().any(|f| f == "plans")).then_some(&self.file.plans),
             node: None,
         }
     }
@@ -194,41 +193,6 @@ fn day_checks(cx: &mut Cx<'_>, node: &Node, path: &YamlPath, reaching: &[(&Strin
         }
         _ => {}
     }
-}
-
-/// The days a trigger produces; `None` for non-triggers.
-fn trigger_days(kind: &NodeKind, tz: Tz) -> Option<Days> {
-    match kind {
-        NodeKind::OnDate(_) | NodeKind::OnEvent(_) => Some(Days::NoDay),
-        NodeKind::Repeat(repeat) => Some(match (repeat.start, repeat.end) {
-            (Some(start), Some(end)) => Days::Bounded(fires(&repeat.schedule, start, end, tz)),
-            _ => Days::Unbounded,
-        }),
-        _ => None,
-    }
-}
-
-/// How many times a schedule fires from `start` to `end` (inclusive dates).
-fn fires(schedule: &Schedule, start: NaiveDate, end: NaiveDate, tz: Tz) -> usize {
-    let days = usize::try_from((end - start).num_days() + 1).unwrap_or(0);
-    let Schedule::Cron(text) = schedule else {
-        return days.min(MAX_DAYS);
-    };
-    let (Ok(cron), Some(after_end)) = (parse_cron(text), end.checked_add_days(ChronoDays::new(1)))
-    else {
-        return 0;
-    };
-    let local = |date: NaiveDate| {
-        date.and_hms_opt(0, 0, 0)
-            .and_then(|t| tz.from_local_datetime(&t).earliest())
-    };
-    let (Some(from), Some(until)) = (local(start), local(after_end)) else {
-        return 0;
-    };
-    cron.iter_from(from, croner::Direction::Forward)
-        .take_while(|t| *t < until)
-        .take(MAX_DAYS)
-        .count()
 }
 
 fn build_graph(

@@ -28,6 +28,7 @@ pub mod reporter;
 pub mod span_index;
 pub mod time;
 pub mod yaml;
+pub mod yaml_scalar;
 
 pub use code::Code;
 pub use compile::compile_str;

@@ -1,12 +1,11 @@
 //! Checks of the project file: the same positions and codes as scenarios, plus
 //! its segments compiled once for every scenario to use.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use super::check::{predicate, templates, Cx, Segments};
-use super::compiled::{PlanTable, Predicate};
+use super::compiled::Predicate;
 use super::time::{parse_duration, parse_timezone};
 use super::{yaml, Code, Diagnostic, Diagnostics, Reporter, SourceFile, Span, YamlPath};
 use crate::project::{Project, ProjectFile, SecretSource};
@@ -59,7 +58,6 @@ pub fn check_project_text<'a>(project: &'a Project, text: &str) -> ProjectContex
             chrono_tz::UTC
         }
     };
-    let no_plans = BTreeMap::<String, PlanTable>::new();
     let mut segments = Segments::new();
     let placeholders: Segments = project
         .file
@@ -74,7 +72,7 @@ pub fn check_project_text<'a>(project: &'a Project, text: &str) -> ProjectContex
             segments: &placeholders,
             tz,
             params: None,
-            plans: &no_plans,
+            plans: None,
             node: None,
         };
         for (name, written) in &project.file.segments {

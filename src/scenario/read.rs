@@ -4,8 +4,10 @@
 use serde_json::{Map as Mapping, Value};
 
 use super::model::{Node, ScenarioFile};
-use super::reporter::{quote_all, suggest};
-use super::{Code, Reporter, YamlDocument, YamlPath};
+use serde::de::DeserializeOwned;
+
+use super::reporter::{deserialize_at, quote_all, suggest, Failure};
+use super::{Code, Reporter, Segment, YamlDocument, YamlPath};
 
 /// Every node `kind`.
 pub const KINDS: &[&str] = &[
@@ -31,6 +33,8 @@ pub struct RawScenario {
     pub written_ids: Vec<String>,
     /// Whether every node deserialized.
     pub complete: bool,
+    /// Top-level fields that were written wrong (reported) and read as empty.
+    pub broken: Vec<String>,
 }
 
 /// Reads a scenario document; `None` when even its outline (name, nodes) is unusable.
@@ -51,7 +55,7 @@ pub fn read_scenario(document: &YamlDocument, reporter: &mut Reporter) -> Option
     if nodes.is_some() {
         outline.insert("nodes".into(), Value::Object(Mapping::new()));
     }
-    let mut file: ScenarioFile = reporter.deserialize(&Value::Object(outline), &root, None)?;
+    let (mut file, broken) = read_outline(outline, reporter)?;
     let mut written_ids = Vec::new();
     let mut complete = true;
     let nodes_path = root.key("nodes");
@@ -69,7 +73,47 @@ pub fn read_scenario(document: &YamlDocument, reporter: &mut Reporter) -> Option
         file,
         written_ids,
         complete,
+        broken,
     })
+}
+
+/// Reads everything but the nodes; a wrong top-level field is reported, then read as
+/// absent, so the nodes still get checked.
+fn read_outline(
+    mut outline: Mapping<String, Value>,
+    reporter: &mut Reporter,
+) -> Option<(ScenarioFile, Vec<String>)> {
+    let root = YamlPath::root();
+    let mut broken = Vec::new();
+    // Each round removes or fills in one top-level field, so this ends.
+    for _ in 0..outline.len() + 3 {
+        let value = Value::Object(outline.clone());
+        let (field, missing) = match reporter.try_deserialize::<ScenarioFile>(&value, &root, None) {
+            Ok(file) => return Some((file, broken)),
+            Err(Failure::Missing(path)) => (top_key(&path)?, true),
+            Err(failure) => (top_key(failure.path())?, false),
+        };
+        if missing {
+            let filler = if field == "nodes" {
+                Value::Object(Mapping::new())
+            } else {
+                Value::String(String::new())
+            };
+            outline.insert(field.clone(), filler);
+        } else {
+            outline.remove(&field)?;
+        }
+        broken.push(field);
+    }
+    None
+}
+
+/// The top-level key a path starts with.
+fn top_key(path: &YamlPath) -> Option<String> {
+    match path.segments().first() {
+        Some(Segment::Key(key)) => Some(key.clone()),
+        _ => None,
+    }
 }
 
 /// Duplicate keys, duplicate node ids and complex keys, found by the event parser.
@@ -150,26 +194,30 @@ fn read_node(id: &str, value: &Value, path: &YamlPath, reporter: &mut Reporter) 
     };
     let mut fields = map.clone();
     fields.remove("kind");
-    let fields = Value::Object(fields);
+    read_kind(kind, &fields, id, path, reporter)
+}
+
+/// Deserializes the fields of a node of `kind`.
+fn read_kind(
+    kind: &str,
+    fields: &Mapping<String, Value>,
+    id: &str,
+    path: &YamlPath,
+    reporter: &mut Reporter,
+) -> Option<Node> {
     let node = Some(id);
-    match kind {
-        "on_date" => reporter.deserialize(&fields, path, node).map(Node::OnDate),
-        "repeat" => reporter.deserialize(&fields, path, node).map(Node::Repeat),
-        "on_event" => reporter.deserialize(&fields, path, node).map(Node::OnEvent),
-        "condition" => reporter
-            .deserialize(&fields, path, node)
-            .map(Node::Condition),
-        "wait" => reporter.deserialize(&fields, path, node).map(Node::Wait),
-        "limit" => reporter.deserialize(&fields, path, node).map(Node::Limit),
-        "split" => reporter.deserialize(&fields, path, node).map(Node::Split),
-        "set_property" => reporter
-            .deserialize(&fields, path, node)
-            .map(Node::SetProperty),
-        "add_event" => reporter
-            .deserialize(&fields, path, node)
-            .map(Node::AddEvent),
-        "webhook" => reporter.deserialize(&fields, path, node).map(Node::Webhook),
-        "email" => reporter.deserialize(&fields, path, node).map(Node::Email),
+    Some(match kind {
+        "on_date" => Node::OnDate(read_fields(fields, path, node, reporter)?),
+        "repeat" => Node::Repeat(read_fields(fields, path, node, reporter)?),
+        "on_event" => Node::OnEvent(read_fields(fields, path, node, reporter)?),
+        "condition" => Node::Condition(read_fields(fields, path, node, reporter)?),
+        "wait" => Node::Wait(read_fields(fields, path, node, reporter)?),
+        "limit" => Node::Limit(read_fields(fields, path, node, reporter)?),
+        "split" => Node::Split(read_fields(fields, path, node, reporter)?),
+        "set_property" => Node::SetProperty(read_fields(fields, path, node, reporter)?),
+        "add_event" => Node::AddEvent(read_fields(fields, path, node, reporter)?),
+        "webhook" => Node::Webhook(read_fields(fields, path, node, reporter)?),
+        "email" => Node::Email(read_fields(fields, path, node, reporter)?),
         unknown => {
             let diagnostic = reporter.value(
                 &path.key("kind"),
@@ -178,12 +226,43 @@ fn read_node(id: &str, value: &Value, path: &YamlPath, reporter: &mut Reporter) 
                 format!("unknown node kind `{unknown}`"),
             );
             diagnostic.label = "not a node kind".into();
-            diagnostic.help = Some(
-                suggest(unknown, &kinds())
-                    .unwrap_or_else(|| format!("one of {}", quote_all(&kinds()))),
-            );
-            None
+            let help = suggest(unknown, &kinds());
+            diagnostic.help =
+                Some(help.unwrap_or_else(|| format!("one of {}", quote_all(&kinds()))));
+            return None;
         }
+    })
+}
+
+/// Deserializes a node's fields; after a failure it drops the field at fault and
+/// tries again, so every wrong field of the node is reported, each once.
+fn read_fields<T: DeserializeOwned>(
+    fields: &Mapping<String, Value>,
+    path: &YamlPath,
+    node: Option<&str>,
+    reporter: &mut Reporter,
+) -> Option<T> {
+    let mut fields = fields.clone();
+    let mut dropped: Vec<String> = Vec::new();
+    loop {
+        let problem = match deserialize_at::<T>(&Value::Object(fields.clone()), path) {
+            Ok(value) => return dropped.is_empty().then_some(value),
+            Err(problem) => problem,
+        };
+        let Some(Segment::Key(field)) =
+            problem.failure.path().segments().get(path.segments().len())
+        else {
+            reporter.report(&problem, node);
+            return None;
+        };
+        // A field dropped for being wrong is now missing: that is no new problem.
+        if matches!(problem.failure, Failure::Missing(_)) && dropped.contains(field) {
+            return None;
+        }
+        reporter.report(&problem, node);
+        let field = field.clone();
+        fields.remove(&field)?;
+        dropped.push(field);
     }
 }
 

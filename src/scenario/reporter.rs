@@ -77,72 +77,139 @@ impl Reporter {
         path: &YamlPath,
         node: Option<&str>,
     ) -> Option<T> {
-        match serde_path_to_error::deserialize::<_, T>(value) {
-            Ok(parsed) => Some(parsed),
-            Err(error) => {
-                let mut at = path.clone();
-                for segment in error.path().iter() {
-                    match segment {
-                        serde_path_to_error::Segment::Map { key } => at = at.key(key.clone()),
-                        serde_path_to_error::Segment::Seq { index } => at = at.index(*index),
-                        _ => {}
-                    }
-                }
-                self.serde_error(&at, node, &error.into_inner().to_string());
-                None
-            }
-        }
+        self.try_deserialize(value, path, node).ok()
     }
 
-    /// Reports a serde error found at `path`, classified by its message.
-    fn serde_error(&mut self, path: &YamlPath, node: Option<&str>, message: &str) {
-        let message = strip_location(message);
-        if let Some(rest) = message.strip_prefix("unknown field `") {
-            let field = rest.split('`').next().unwrap_or_default();
-            let expected = expected_names(rest);
-            let field_path =
-                if path.segments().last() == Some(&super::Segment::Key(field.to_owned())) {
-                    path.clone()
-                } else {
-                    path.key(field)
+    /// Like [`Reporter::deserialize`], telling what failed.
+    pub fn try_deserialize<T: DeserializeOwned>(
+        &mut self,
+        value: &serde_json::Value,
+        path: &YamlPath,
+        node: Option<&str>,
+    ) -> Result<T, Failure> {
+        deserialize_at(value, path).map_err(|problem| {
+            self.report(&problem, node);
+            problem.failure
+        })
+    }
+
+    /// Reports a deserialization problem.
+    pub fn report(&mut self, problem: &Problem, node: Option<&str>) {
+        let message = &problem.message;
+        match &problem.failure {
+            Failure::Unknown(path) => {
+                let field = match path.segments().last() {
+                    Some(super::Segment::Key(key)) => key.clone(),
+                    _ => String::new(),
                 };
-            let diagnostic = self.key(
-                &field_path,
-                Code::UnknownField,
-                node,
-                format!("unknown field `{field}`"),
-            );
-            diagnostic.label = "not a field here".into();
-            if let Some(help) = suggest(field, &expected) {
-                diagnostic.help = Some(help);
-            } else if !expected.is_empty() {
-                diagnostic.help = Some(format!("expected one of {}", quote_all(&expected)));
+                let expected = expected_names(message);
+                let diagnostic = self.key(
+                    path,
+                    Code::UnknownField,
+                    node,
+                    format!("unknown field `{field}`"),
+                );
+                diagnostic.label = "not a field here".into();
+                diagnostic.help = suggest(&field, &expected).or_else(|| {
+                    (!expected.is_empty())
+                        .then(|| format!("expected one of {}", quote_all(&expected)))
+                });
             }
-        } else if let Some(rest) = message.strip_prefix("missing field `") {
-            let field = rest.split('`').next().unwrap_or_default();
-            self.key(
-                path,
-                Code::MissingField,
-                node,
-                format!("missing field `{field}`"),
-            )
-            .label = format!("`{field}` is required here");
-        } else {
-            let diagnostic = self.value(
-                path,
-                Code::InvalidValue,
-                node,
-                format!("`{path}`: {message}"),
-            );
-            diagnostic.label = "wrong type or value".into();
-            if let Some(rest) = message.strip_prefix("unknown variant `") {
-                let variant = rest.split('`').next().unwrap_or_default();
-                if let Some(help) = suggest(variant, &expected_names(rest)) {
-                    diagnostic.help = Some(help);
+            Failure::Missing(path) => {
+                let field = match path.segments().last() {
+                    Some(super::Segment::Key(key)) => key.clone(),
+                    _ => String::new(),
+                };
+                self.key(
+                    &path.parent(),
+                    Code::MissingField,
+                    node,
+                    format!("missing field `{field}`"),
+                )
+                .label = format!("`{field}` is required here");
+            }
+            Failure::Invalid(path) => {
+                let diagnostic = self.value(
+                    path,
+                    Code::InvalidValue,
+                    node,
+                    format!("`{path}`: {message}"),
+                );
+                diagnostic.label = "wrong type or value".into();
+                if let Some(rest) = message.strip_prefix("unknown variant `") {
+                    let variant = rest.split('`').next().unwrap_or_default();
+                    diagnostic.help = suggest(variant, &expected_names(rest));
                 }
             }
         }
     }
+}
+
+/// What a failed deserialization was about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// This key is not a field.
+    Unknown(YamlPath),
+    /// This required field (the path's last key) is absent.
+    Missing(YamlPath),
+    /// The value at this path has the wrong type or value.
+    Invalid(YamlPath),
+}
+
+impl Failure {
+    /// The path of the key or value at fault.
+    pub fn path(&self) -> &YamlPath {
+        match self {
+            Failure::Unknown(path) | Failure::Missing(path) | Failure::Invalid(path) => path,
+        }
+    }
+}
+
+/// A deserialization failure, not yet reported.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    /// What and where.
+    pub failure: Failure,
+    /// serde's explanation.
+    pub message: String,
+}
+
+/// Deserializes `value` (found at `path`) into `T`, or says what is wrong where.
+pub fn deserialize_at<T: DeserializeOwned>(
+    value: &serde_json::Value,
+    path: &YamlPath,
+) -> Result<T, Problem> {
+    serde_path_to_error::deserialize::<_, T>(value).map_err(|error| {
+        let mut at = path.clone();
+        for segment in error.path().iter() {
+            match segment {
+                serde_path_to_error::Segment::Map { key } => at = at.key(key.clone()),
+                serde_path_to_error::Segment::Seq { index } => at = at.index(*index),
+                _ => {}
+            }
+        }
+        classify(at, &error.into_inner().to_string())
+    })
+}
+
+/// Classifies a serde message found at `path`.
+fn classify(path: YamlPath, message: &str) -> Problem {
+    let message = strip_location(message).to_owned();
+    let field = |rest: &str| rest.split('`').next().unwrap_or_default().to_owned();
+    let failure = if let Some(rest) = message.strip_prefix("unknown field `") {
+        let field = field(rest);
+        // The path may or may not end at the unknown key already.
+        if path.segments().last() == Some(&super::Segment::Key(field.clone())) {
+            Failure::Unknown(path)
+        } else {
+            Failure::Unknown(path.key(field))
+        }
+    } else if let Some(rest) = message.strip_prefix("missing field `") {
+        Failure::Missing(path.key(field(rest)))
+    } else {
+        Failure::Invalid(path)
+    };
+    Problem { failure, message }
 }
 
 /// serde_yaml appends " at line L column C" to some messages; positions are ours.

@@ -11,10 +11,15 @@ use serde_json::{Map as Mapping, Value};
 use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
+use super::yaml_scalar::{resolve_plain, scalar_span};
 use super::{Span, SpanIndex, YamlPath};
 
 /// Deeper nesting than this is rejected (no scenario needs it; it bounds recursion).
 const MAX_DEPTH: usize = 64;
+
+/// More values than this (aliases counted as expanded) are rejected: it bounds memory
+/// against alias bombs.
+const MAX_VALUES: usize = 1_000_000;
 
 /// A parsed document.
 #[derive(Debug)]
@@ -64,20 +69,38 @@ pub fn parse(text: &str) -> Result<YamlDocument, SyntaxError> {
             complex_keys: Vec::new(),
         },
         anchors: HashMap::new(),
+        values: 0,
     };
+    let mut seen = false;
     loop {
         let (event, marker) = reader.next()?;
         match event {
             Event::StreamEnd => break,
-            Event::StreamStart | Event::DocumentStart | Event::Nothing => {}
-            Event::DocumentEnd => break,
+            Event::StreamStart | Event::DocumentStart | Event::DocumentEnd | Event::Nothing => {}
+            _ if seen => {
+                return Err(SyntaxError {
+                    span: Span {
+                        offset: reader.offset(&marker),
+                        len: 1,
+                    },
+                    message: "a second YAML document: a file holds one (remove the `---`)".into(),
+                })
+            }
             event => {
                 let value = reader.node(event, marker, &YamlPath::root(), None, 0, true)?;
                 reader.document.value = value;
+                seen = true;
             }
         }
     }
     Ok(reader.document)
+}
+
+fn too_many(offset: usize) -> SyntaxError {
+    SyntaxError {
+        span: Span { offset, len: 1 },
+        message: format!("more than {MAX_VALUES} values (aliases expanded)"),
+    }
 }
 
 struct Reader<'a> {
@@ -86,7 +109,10 @@ struct Reader<'a> {
     /// Byte offset of each character, when the text is not ASCII (markers count chars).
     char_offsets: Option<Vec<usize>>,
     document: YamlDocument,
-    anchors: HashMap<usize, Value>,
+    /// Anchored values and how many values each holds.
+    anchors: HashMap<usize, (Value, usize)>,
+    /// Values read so far, aliases counted as expanded.
+    values: usize,
 }
 
 impl Reader<'_> {
@@ -121,11 +147,16 @@ impl Reader<'_> {
         record: bool,
     ) -> Result<Value, SyntaxError> {
         let offset = self.offset(&marker);
+        let before = self.values;
+        self.values += 1;
         if depth > MAX_DEPTH {
             return Err(SyntaxError {
                 span: Span { offset, len: 1 },
                 message: format!("nested deeper than {MAX_DEPTH} levels"),
             });
+        }
+        if self.values > MAX_VALUES {
+            return Err(too_many(offset));
         }
         let (value, span) = match event {
             Event::Scalar(text, style, anchor, tag) => {
@@ -136,21 +167,18 @@ impl Reader<'_> {
                 } else {
                     Value::String(text)
                 };
-                self.anchor(anchor, &value);
+                self.anchor(anchor, &value, 1);
                 (value, span)
             }
-            Event::Alias(anchor) => {
-                let value = self.anchors.get(&anchor).cloned().unwrap_or(Value::Null);
-                (value, Span { offset, len: 1 })
-            }
+            Event::Alias(anchor) => (self.alias(anchor, offset)?, Span { offset, len: 1 }),
             Event::SequenceStart(anchor, _) => {
                 let value = self.sequence(path, depth, record)?;
-                self.anchor(anchor, &value);
+                self.anchor(anchor, &value, self.values - before);
                 (value, Span { offset, len: 1 })
             }
             Event::MappingStart(anchor, _) => {
                 let value = self.mapping(path, depth, record)?;
-                self.anchor(anchor, &value);
+                self.anchor(anchor, &value, self.values - before);
                 (value, Span { offset, len: 1 })
             }
             other => {
@@ -166,9 +194,23 @@ impl Reader<'_> {
         Ok(value)
     }
 
-    fn anchor(&mut self, anchor: usize, value: &Value) {
+    /// The anchored value, counted as expanded.
+    fn alias(&mut self, anchor: usize, offset: usize) -> Result<Value, SyntaxError> {
+        let (value, size) = self
+            .anchors
+            .get(&anchor)
+            .cloned()
+            .unwrap_or((Value::Null, 1));
+        self.values += size;
+        if self.values > MAX_VALUES {
+            return Err(too_many(offset));
+        }
+        Ok(value)
+    }
+
+    fn anchor(&mut self, anchor: usize, value: &Value, size: usize) {
         if anchor > 0 {
-            self.anchors.insert(anchor, value.clone());
+            self.anchors.insert(anchor, (value.clone(), size));
         }
     }
 
@@ -250,74 +292,6 @@ impl Reader<'_> {
     }
 }
 
-/// The span of a scalar starting at `offset`: the quoted text with its quotes, the
-/// first line of a plain scalar, or the indicator of a block scalar.
-fn scalar_span(text: &str, offset: usize, value: &str, style: TScalarStyle) -> Span {
-    let rest = text.get(offset..).unwrap_or_default();
-    let len = match style {
-        TScalarStyle::Plain => value.lines().next().map_or(0, str::len),
-        TScalarStyle::SingleQuoted => quoted_len(rest, '\''),
-        TScalarStyle::DoubleQuoted => quoted_len(rest, '"'),
-        _ => 1,
-    };
-    let mut len = len.min(rest.len());
-    while !rest.is_char_boundary(len) {
-        len -= 1;
-    }
-    Span { offset, len }
-}
-
-/// Length of a quoted scalar at the start of `rest`, quotes included.
-fn quoted_len(rest: &str, quote: char) -> usize {
-    let mut chars = rest.char_indices().skip(1).peekable();
-    while let Some((i, c)) = chars.next() {
-        if quote == '"' && c == '\\' {
-            chars.next();
-        } else if c == quote {
-            if quote == '\'' && chars.peek().map(|(_, c)| *c) == Some('\'') {
-                chars.next();
-            } else {
-                return i + c.len_utf8();
-            }
-        }
-    }
-    rest.lines().next().map_or(0, str::len)
-}
-
-/// Resolves a plain scalar to null, a boolean, a number or a string, exactly as
-/// serde_yaml does (YAML 1.2 core schema).
-fn resolve_plain(text: &str) -> Value {
-    let first = text.chars().next();
-    let may_be_special = match first {
-        None => return Value::Null,
-        Some(c) => {
-            c.is_ascii_digit()
-                || matches!(c, '-' | '+' | '.' | '~' | 'n' | 'N' | 't' | 'T' | 'f' | 'F')
-        }
-    };
-    if may_be_special {
-        match serde_yaml::from_str::<serde_yaml::Value>(text) {
-            Ok(serde_yaml::Value::Null) => return Value::Null,
-            Ok(serde_yaml::Value::Bool(b)) => return Value::Bool(b),
-            Ok(serde_yaml::Value::Number(n)) => {
-                let number = if let Some(i) = n.as_i64() {
-                    Some(i.into())
-                } else if let Some(u) = n.as_u64() {
-                    Some(u.into())
-                } else {
-                    n.as_f64().and_then(serde_json::Number::from_f64)
-                };
-                // `.inf` and `.nan` have no JSON form: they stay text.
-                if let Some(number) = number {
-                    return Value::Number(number);
-                }
-            }
-            _ => {}
-        }
-    }
-    Value::String(text.to_owned())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -356,6 +330,12 @@ mod tests {
     }
 
     #[test]
+    fn aliases_expand_to_their_anchored_values() {
+        let doc = parse("base: &b { kind: wait, for: 1h }\ncopy: *b\n").unwrap();
+        assert_eq!(doc.value["copy"]["for"], Value::from("1h"));
+    }
+
+    #[test]
     fn duplicate_keys_are_listed_and_the_first_wins() {
         let text = "a: 1\nb: 2\na: 3\n";
         let doc = parse(text).unwrap();
@@ -380,5 +360,17 @@ mod tests {
         assert!(parse("a: [1, 2\nb: 3").is_err());
         assert!(parse(&"[".repeat(500)).is_err());
         assert!(parse("").unwrap().value.is_null());
+        assert!(parse("a: 1\n---\nb: 2\n").is_err());
+        let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..8 {
+            let prev = format!("*a{}", i - 1);
+            bomb.push_str(&format!("a{i}: &a{i} [{}]\n", vec![prev; 10].join(", ")));
+        }
+        let error = parse(&bomb).unwrap_err();
+        assert!(
+            error.message.contains("aliases expanded"),
+            "{}",
+            error.message
+        );
     }
 }

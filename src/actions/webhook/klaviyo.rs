@@ -152,8 +152,9 @@ impl KlaviyoRequest {
                 serde_json::Value::Object(attributes)
             }
             Preset::KlaviyoAddToList | Preset::KlaviyoRemoveFromList => {
-                let id = required("profile_id")?;
-                json!({ "type": "profile", "id": id })
+                // Only the id: `build` writes the `{"type":"profile","id":…}` around it,
+                // which spares building a JSON object per customer.
+                serde_json::Value::String(required("profile_id")?)
             }
             Preset::KlaviyoSubscribe | Preset::KlaviyoUnsubscribe => {
                 let channels = render("channels", true)?.unwrap_or_default();
@@ -195,7 +196,7 @@ impl KlaviyoRequest {
                 };
                 let id = encode_segment(list.map(String::as_str).unwrap_or_default());
                 let path = format!("/api/lists/{id}/relationships/profiles");
-                (method, path, json!({ "data": items }))
+                return self.prepared(method, &path, profile_list(&items));
             }
             Preset::KlaviyoSubscribe => {
                 let mut attributes = Map::new();
@@ -230,13 +231,34 @@ impl KlaviyoRequest {
                 )
             }
         };
+        self.prepared(method, &path, serde_json::to_vec(&body).unwrap_or_default())
+    }
+
+    fn prepared(&self, method: Method, path: &str, body: Vec<u8>) -> Prepared {
         Prepared {
             method,
             url: format!("{}{path}", self.base_url),
             headers: self.headers.clone(),
-            body: Some(serde_json::to_vec(&body).unwrap_or_default()),
+            body: Some(body),
         }
     }
+}
+
+/// `{"data":[{"type":"profile","id":…},…]}` for profile ids given as JSON strings.
+fn profile_list(ids: &[serde_json::Value]) -> Vec<u8> {
+    let mut body = Vec::with_capacity(16 + ids.len() * 56);
+    body.extend_from_slice(b"{\"data\":[");
+    for (n, id) in ids.iter().enumerate() {
+        if n > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(b"{\"type\":\"profile\",\"id\":");
+        // Writing a JSON value into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut body, id);
+        body.push(b'}');
+    }
+    body.extend_from_slice(b"]}");
+    body
 }
 
 /// For `klaviyo.create_profile`: the profile id in a 2xx answer, or the existing profile's
@@ -368,6 +390,12 @@ mod tests {
             "<html>blocked</html>"
         );
         assert_eq!(encode_segment("Y6n R/x"), "Y6n%20R%2Fx");
+        let body = profile_list(&[json!("01A"), json!("q\"x")]);
+        let parsed: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            parsed,
+            json!({"data": [{"type": "profile", "id": "01A"}, {"type": "profile", "id": "q\"x"}]})
+        );
     }
 
     #[test]

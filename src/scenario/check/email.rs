@@ -4,35 +4,14 @@
 
 use std::path::Path;
 
+use super::days::Days;
 use super::{templates, Cx};
 use crate::scenario::model::EmailNode;
 use crate::scenario::{Code, YamlPath};
+use crate::scenario::{Diagnostic, SourceFile, Span};
 
 /// The files every template folder holds.
 pub const TEMPLATE_FILES: [&str; 3] = ["subject.txt", "body.html", "body.txt"];
-
-/// Which values of `day` reach a node.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Days {
-    /// Only triggers without `day` (on_date, on_event).
-    NoDay,
-    /// Days 1..=N.
-    Bounded(usize),
-    /// A repeat trigger without `start` or `end`: any day.
-    Unbounded,
-}
-
-impl Days {
-    /// What two triggers reaching one node produce together.
-    pub fn union(self, other: Days) -> Days {
-        match (self, other) {
-            (Days::Unbounded, _) | (_, Days::Unbounded) => Days::Unbounded,
-            (Days::Bounded(a), Days::Bounded(b)) => Days::Bounded(a.max(b)),
-            (Days::Bounded(a), Days::NoDay) | (Days::NoDay, Days::Bounded(a)) => Days::Bounded(a),
-            (Days::NoDay, Days::NoDay) => Days::NoDay,
-        }
-    }
-}
 
 /// Checks the fields of an e-mail node written at `path`; whether they are valid.
 pub fn check(cx: &mut Cx<'_>, n: &EmailNode, path: &YamlPath) -> bool {
@@ -79,7 +58,12 @@ pub fn template_exists(cx: &mut Cx<'_>, n: &EmailNode, path: &YamlPath, days: Da
     }
     let params = cx.params.cloned().unwrap_or_default();
     let render = |day: Option<usize>| {
-        let context = minijinja::context! { params => params.clone(), day => day };
+        // Without `day` (on_date, on_event) a name using it fails to render (strict
+        // undefined) and is skipped.
+        let context = match day {
+            Some(day) => minijinja::context! { params => params.clone(), day => day },
+            None => minijinja::context! { params => params.clone() },
+        };
         templates::env().render_str(&n.template, context).ok()
     };
     let days: Vec<Option<usize>> = match days {
@@ -117,7 +101,7 @@ fn folder(cx: &mut Cx<'_>, name: &str, at: &YamlPath, day: Option<usize>) {
         .filter(|f| !folder.join(f).is_file())
         .collect();
     if missing.is_empty() {
-        return;
+        return template_files(cx, &folder);
     }
     let message = if folder.is_dir() {
         format!(
@@ -140,4 +124,39 @@ fn folder(cx: &mut Cx<'_>, name: &str, at: &YamlPath, day: Option<usize>) {
             TEMPLATE_FILES.join(", ")
         )),
     );
+}
+
+/// The template files compile; a syntax error points into the file itself.
+fn template_files(cx: &mut Cx<'_>, folder: &Path) {
+    for file in TEMPLATE_FILES {
+        let path = folder.join(file);
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            cx.error(
+                &YamlPath::root(),
+                Code::Unreadable,
+                format!("cannot read {}", path.display()),
+            );
+            continue;
+        };
+        let Err(error) = templates::env().template_from_str(&text) else {
+            continue;
+        };
+        let source = SourceFile::new(&path, text);
+        let span = match (error.range(), error.line()) {
+            (Some(range), _) => Span {
+                offset: range.start,
+                len: range.len(),
+            },
+            (None, Some(line)) => Span {
+                offset: source.line_start(line),
+                len: 0,
+            },
+            (None, None) => Span::default(),
+        };
+        let detail = error.detail().unwrap_or("invalid syntax");
+        let message = format!("template syntax error: {detail}");
+        let diagnostic = Diagnostic::new(&source, span, Code::TemplateSyntax, message)
+            .with_node(cx.node.as_deref());
+        cx.reporter.diagnostics.push(diagnostic);
+    }
 }

@@ -81,7 +81,14 @@ pub fn compile(cx: &mut Cx<'_>, n: &LimitNode, path: &YamlPath) -> Option<Limit>
 fn cap_value(cx: &mut Cx<'_>, cap: &CapValue, path: &YamlPath) -> bool {
     match cap {
         CapValue::Constant(_) => true,
-        CapValue::Template(text) => templates::template(cx, text, path),
+        CapValue::Template(text) if crate::template::is_template(text) => {
+            templates::template(cx, text, path)
+        }
+        CapValue::Template(text) => {
+            let message = format!("cap `{text}` is neither a whole number nor a template such as `{{{{ 50 * day }}}}`");
+            cx.error(path, Code::InvalidValue, message);
+            false
+        }
     }
 }
 
@@ -106,8 +113,11 @@ fn priorities(cx: &mut Cx<'_>, rules: &[PriorityRule], path: &YamlPath) -> Optio
 
 /// A `plan:` naming a plan of the scenario whose groups match the providers.
 fn plan_name(cx: &mut Cx<'_>, plan: &str, group_by: Option<&GroupBy>, path: &YamlPath) -> bool {
-    let Some(table) = cx.plans.get(plan) else {
-        let known: Vec<String> = cx.plans.keys().cloned().collect();
+    let Some(plans) = cx.plans else {
+        return true;
+    };
+    let Some(table) = plans.get(plan) else {
+        let known: Vec<String> = plans.keys().cloned().collect();
         cx.unknown_name(path, Code::UnknownPlan, "plan", plan, &known);
         return false;
     };
@@ -163,7 +173,7 @@ fn provider_groups(cx: &mut Cx<'_>, written: &[String], path: &YamlPath, what: &
 
 /// Checks that every row of `plan` covers `days` days.
 pub fn plan_days(cx: &mut Cx<'_>, plan: &str, days: usize, trigger: &str) {
-    let Some(table) = cx.plans.get(plan) else {
+    let Some(table) = cx.plans.and_then(|plans| plans.get(plan)) else {
         return;
     };
     let table: BTreeMap<String, Vec<u64>> = table.clone();

@@ -1,6 +1,7 @@
 //! The checks, one family per file. Each reports through a [`Cx`] and, where it
 //! compiles something, returns `None` after reporting why it could not.
 
+pub mod days;
 pub mod email;
 pub mod graph;
 pub mod limit;
@@ -32,10 +33,12 @@ pub struct Cx<'a> {
     pub segments: &'a Segments,
     /// The file's time zone.
     pub tz: Tz,
-    /// Params the scenario defines (`params.NAME`); `None` for the project file.
+    /// Params the scenario defines (`params.NAME`); `None` for the project file, or
+    /// when they could not be read (already reported).
     pub params: Option<&'a BTreeMap<String, serde_json::Value>>,
-    /// Plan tables the scenario defines.
-    pub plans: &'a BTreeMap<String, PlanTable>,
+    /// Plan tables the scenario defines; `None` where plans do not apply (the project
+    /// file) or could not be read (already reported).
+    pub plans: Option<&'a BTreeMap<String, PlanTable>>,
     /// The node being checked.
     pub node: Option<String>,
 }

@@ -25,23 +25,7 @@ const HEADS: [&str; 9] = [
 
 /// Compiles a predicate written at `path`.
 pub fn compile(cx: &mut Cx<'_>, p: &model::Predicate, path: &YamlPath) -> Option<Predicate> {
-    let present = [
-        p.all.is_some(),
-        p.any.is_some(),
-        p.not.is_some(),
-        p.property.is_some(),
-        p.consent.is_some(),
-        p.segment.is_some(),
-        p.event.is_some(),
-        p.mailbox_provider.is_some(),
-        p.expr.is_some(),
-    ];
-    let heads: Vec<&str> = HEADS
-        .iter()
-        .zip(present)
-        .filter(|(_, here)| *here)
-        .map(|(head, _)| *head)
-        .collect();
+    let heads = heads(p);
     let comparisons = comparisons(cx, p, path);
     let compares = !comparisons.as_ref().is_some_and(Vec::is_empty);
     if p.property.is_none() && compares && heads.len() <= 1 {
@@ -56,28 +40,10 @@ pub fn compile(cx: &mut Cx<'_>, p: &model::Predicate, path: &YamlPath) -> Option
         cx.error(path, Code::PropertyComparison, message);
         return None;
     }
-    if heads.len() != 1 {
-        let found = if heads.is_empty() {
-            "none".to_owned()
-        } else {
-            heads
-                .iter()
-                .map(|h| format!("`{h}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        cx.error_help(
-            path,
-            Code::PredicateHeads,
-            format!("a predicate has exactly one head; found {found}"),
-            Some(format!(
-                "heads: {}; split several into `all: [...]`",
-                HEADS.join(", ")
-            )),
-        );
-        return None;
-    }
-    match heads[0] {
+    let [head] = heads.as_slice() else {
+        return several_heads(cx, &heads, path);
+    };
+    match *head {
         "all" => list(cx, p.all.as_deref(), &path.key("all")).map(Predicate::All),
         "any" => list(cx, p.any.as_deref(), &path.key("any")).map(Predicate::Any),
         "not" => {
@@ -92,36 +58,73 @@ pub fn compile(cx: &mut Cx<'_>, p: &model::Predicate, path: &YamlPath) -> Option
         }
         "segment" => segment(cx, p.segment.as_deref()?, &path.key("segment")),
         "event" => event(cx, p.event.as_ref()?, &path.key("event")).map(Predicate::Event),
-        "mailbox_provider" => {
-            let values: Vec<String> = p
-                .mailbox_provider
-                .as_ref()?
-                .values()
-                .into_iter()
-                .map(str::to_owned)
-                .collect();
-            let groups = cx.provider_groups();
-            let at = path.key("mailbox_provider");
-            let many = matches!(p.mailbox_provider, Some(model::OneOrMany::Many(_)));
-            for (i, value) in values.iter().enumerate() {
-                if !groups.contains(value) {
-                    let item = if many { at.index(i) } else { at.clone() };
-                    cx.unknown_name(
-                        &item,
-                        Code::UnknownProvider,
-                        "mailbox-provider group",
-                        value,
-                        &groups,
-                    );
-                }
-            }
-            Some(Predicate::MailboxProvider(values))
-        }
+        "mailbox_provider" => mailbox_provider(cx, p.mailbox_provider.as_ref()?, path),
         _ => {
             let expr = p.expr.clone()?;
             templates::expression(cx, &expr, &path.key("expr")).then_some(Predicate::Expr(expr))
         }
     }
+}
+
+/// The heads written, in `HEADS` order.
+fn heads(p: &model::Predicate) -> Vec<&'static str> {
+    let present = [
+        p.all.is_some(),
+        p.any.is_some(),
+        p.not.is_some(),
+        p.property.is_some(),
+        p.consent.is_some(),
+        p.segment.is_some(),
+        p.event.is_some(),
+        p.mailbox_provider.is_some(),
+        p.expr.is_some(),
+    ];
+    HEADS
+        .iter()
+        .zip(present)
+        .filter(|(_, here)| *here)
+        .map(|(head, _)| *head)
+        .collect()
+}
+
+fn several_heads(cx: &mut Cx<'_>, heads: &[&str], path: &YamlPath) -> Option<Predicate> {
+    let found = if heads.is_empty() {
+        "none".to_owned()
+    } else {
+        let quoted: Vec<String> = heads.iter().map(|h| format!("`{h}`")).collect();
+        quoted.join(", ")
+    };
+    cx.error_help(
+        path,
+        Code::PredicateHeads,
+        format!("a predicate has exactly one head; found {found}"),
+        Some(format!(
+            "heads: {}; split several into `all: [...]`",
+            HEADS.join(", ")
+        )),
+    );
+    None
+}
+
+fn mailbox_provider(
+    cx: &mut Cx<'_>,
+    written: &model::OneOrMany,
+    path: &YamlPath,
+) -> Option<Predicate> {
+    let values: Vec<String> = written.values().into_iter().map(str::to_owned).collect();
+    let groups = cx.provider_groups();
+    let at = path.key("mailbox_provider");
+    for (i, value) in values.iter().enumerate() {
+        if !groups.contains(value) {
+            let item = match written {
+                model::OneOrMany::Many(_) => at.index(i),
+                model::OneOrMany::One(_) => at.clone(),
+            };
+            let what = "mailbox-provider group";
+            cx.unknown_name(&item, Code::UnknownProvider, what, value, &groups);
+        }
+    }
+    Some(Predicate::MailboxProvider(values))
 }
 
 fn list(

@@ -91,8 +91,9 @@ fn variables(cx: &mut Cx<'_>, names: std::collections::HashSet<String>, path: &Y
                 ok = false;
             }
         } else if let ("plans", Some(plan)) = (root, member) {
-            if cx.params.is_some() && !cx.plans.contains_key(plan) {
-                let known: Vec<String> = cx.plans.keys().cloned().collect();
+            let plans = cx.plans.filter(|plans| !plans.contains_key(plan));
+            if let Some(plans) = plans {
+                let known: Vec<String> = plans.keys().cloned().collect();
                 cx.unknown_name(path, Code::UnknownPlan, "plan", plan, &known);
                 ok = false;
             }
