@@ -431,3 +431,72 @@ async fn outbox_writes_one_eml_file_per_message() {
         );
     }
 }
+
+#[tokio::test]
+async fn node_settings_override_the_project_s() {
+    let server = SmtpServer::start().await;
+    let project = project(smtp(server.port, false));
+    let root = project.dir.path();
+    let node: EmailNode = serde_json::from_value(json!({
+        "template": "welcome",
+        "from": "Other <hello@other.example>",
+        "category": "promotions",
+        "headers": { "X-Run": "{{ run.id }}" },
+    }))
+    .unwrap();
+    let transport = EmailTransport::from_config(&project.config.transport, None, root).unwrap();
+    let templates = Arc::new(EmailTemplates::new(root.join("templates")));
+    let action = EmailAction::new(
+        "n",
+        &node,
+        &project.config,
+        root,
+        templates,
+        Arc::new(transport),
+    )
+    .unwrap();
+    let prepared = action
+        .prepare("c9", &customer("c9", "a@example.com"))
+        .unwrap();
+    assert!(
+        prepared.message_id.ends_with("@other.example>"),
+        "{}",
+        prepared.message_id
+    );
+    assert_eq!(prepared.template, "welcome");
+    let outcome = action.deliver(&prepared).await;
+    assert_eq!(
+        outcome,
+        EmailOutcome::Delivered {
+            message_id: prepared.message_id.clone(),
+            attempts: 1
+        }
+    );
+    let raw = &server.messages()[0].data;
+    let message = MessageParser::default().parse(raw).unwrap();
+    assert_eq!(
+        message.from().unwrap().first().unwrap().address(),
+        Some("hello@other.example")
+    );
+    assert_eq!(message.header_raw("X-Run").map(str::trim), Some("run-1"));
+    assert_eq!(
+        message.header_raw("X-Campaign").map(str::trim),
+        Some("warmup-day-3")
+    );
+    let list = message
+        .header_raw("List-Unsubscribe")
+        .unwrap()
+        .replace(['\r', '\n'], "");
+    let token = list
+        .split("/unsubscribe/")
+        .nth(1)
+        .unwrap()
+        .split('>')
+        .next()
+        .unwrap();
+    let claims = unsubscribe_token::verify(&Secret::new(SIGNING_KEY), token).unwrap();
+    assert_eq!(
+        (claims.customer.as_str(), claims.category.as_str()),
+        ("c9", "promotions")
+    );
+}
