@@ -153,6 +153,12 @@ fn expected_lines(report: &StatusReport) -> Vec<String> {
         "e-mails left uncertain by a crash (not resent): {}; awaiting confirmation: {}",
         report.emails.uncertain, report.emails.awaiting_confirmation
     ));
+    for send in report.emails.uncertain_sends.iter().take(20) {
+        lines.push(format!(
+            "  run {} node {} customer {}",
+            send.run, send.node, send.customer
+        ));
+    }
     lines
 }
 
@@ -291,4 +297,63 @@ async fn sends_per_mailbox_provider_and_day_follow_the_emails() {
         );
     }
     assert_eq!(metric(&scrape, "warmup_parked_tokens", &[]), 0.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e_mails_a_crash_left_uncertain_are_listed_like_warmup_status_lists_them() {
+    let dir = ticked_project();
+    let sending = "2026-12-01T09:00:05+01:00";
+    warmup(dir.path())
+        .args(["tick", "--capture", "--now", sending])
+        .env("WARMUP_CRASH_AT", "email-sent:3")
+        .assert()
+        .failure();
+    warmup(dir.path())
+        .args(["tick", "--capture", "--now", sending])
+        .assert()
+        .success();
+    let text = warmup(dir.path()).arg("status").output().unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+
+    let served = serve(dir.path());
+    let client = reqwest::Client::new();
+    let report: StatusReport = client
+        .get(format!("{}/status", served.base))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let uncertain = report.emails.uncertain;
+    assert!(
+        uncertain >= 1,
+        "the crash left at least one send unconfirmed"
+    );
+    assert_eq!(report.emails.uncertain_sends.len(), uncertain);
+    assert!(report
+        .emails
+        .uncertain_sends
+        .iter()
+        .all(|send| send.node == "mail"));
+    for line in expected_lines(&report) {
+        assert!(
+            text.lines().any(|l| l == line),
+            "`warmup status` lacks {line:?}:\n{text}"
+        );
+    }
+    let metrics = client
+        .get(format!("{}/metrics", served.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let scrape = Scrape::parse(metrics.lines().map(|l| Ok(l.to_owned()))).unwrap();
+    assert_eq!(
+        metric(&scrape, "warmup_emails_uncertain", &[]),
+        uncertain as f64
+    );
 }

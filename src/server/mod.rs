@@ -43,7 +43,9 @@ pub use metrics::ServerMetrics;
 pub use page::Page;
 pub use router::router;
 pub use state::{Builder, ServerState, UnsubscribeKey, DEFAULT_BIND, DEFAULT_MAX_BODY_BYTES};
-pub use status::{EmailLedger, NextFire, ParkedGroup, RunStatusReport, StatusReport};
+pub use status::{
+    EmailLedger, NextFire, ParkedGroup, RunStatusReport, StatusReport, UncertainSend,
+};
 pub use unsubscribe::SOURCE as UNSUBSCRIBE_SOURCE;
 
 use crate::project::{Project, SecretError};

@@ -94,6 +94,19 @@ pub struct EmailLedger {
     pub uncertain: usize,
     /// Sends written as intent and not yet confirmed.
     pub awaiting_confirmation: usize,
+    /// Which sends are uncertain.
+    pub uncertain_sends: Vec<UncertainSend>,
+}
+
+/// An e-mail whose send a crash interrupted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UncertainSend {
+    /// Run id.
+    pub run: u64,
+    /// E-mail node id.
+    pub node: String,
+    /// Customer id.
+    pub customer: u64,
 }
 
 /// Query of `GET /status`.
@@ -158,12 +171,31 @@ impl StatusReport {
             runs,
             parked,
             next_fires: next_fires(engine, &wanted, now)?,
-            emails: EmailLedger {
-                uncertain: state.ledger_in(LedgerState::Uncertain)?.len(),
-                awaiting_confirmation: state.ledger_in(LedgerState::Intent)?.len(),
-            },
+            emails: email_ledger(engine)?,
         })
     }
+}
+
+fn email_ledger(engine: &Engine) -> Result<EmailLedger, EngineError> {
+    let state = engine.state();
+    let uncertain = state.ledger_in(LedgerState::Uncertain)?;
+    let runs = state.runs()?;
+    let uncertain_sends = uncertain
+        .iter()
+        .map(|&(run, node, customer)| UncertainSend {
+            run,
+            node: runs.iter().find(|record| record.id == run).map_or_else(
+                || format!("#{node}"),
+                |record| node_id(engine, record, node),
+            ),
+            customer,
+        })
+        .collect();
+    Ok(EmailLedger {
+        uncertain: uncertain.len(),
+        awaiting_confirmation: state.ledger_in(LedgerState::Intent)?.len(),
+        uncertain_sends,
+    })
 }
 
 fn run_report(engine: &Engine, run: &RunRecord) -> Result<RunStatusReport, EngineError> {
