@@ -87,8 +87,36 @@ async fn initial_sync_loads_thousands_of_profiles_over_many_pages() {
         customer.properties["klaviyo_email_consent"],
         json!(sample.email_marketing.consent.as_str())
     );
-    // Every consent-history event of a mapped list or a global unsubscribe arrived.
+    // Every consent-history event of a mapped list or a global unsubscribe arrived: one
+    // `consent` event per list event, one per mapped category per global unsubscribe.
     let events = sink.events();
+    let mapped = [NEWSLETTER_LIST, SMS_LIST];
+    let window_start = (Utc::now() - Duration::days(30)).timestamp();
+    let (mut expected_consent, mut expected_campaign) = (0, 0);
+    for (metric, list, at) in state.event_summaries() {
+        if LIST_METRICS.contains(&metric.as_str())
+            && list.as_deref().is_some_and(|l| mapped.contains(&l))
+        {
+            expected_consent += 1;
+        } else if GLOBAL_UNSUBSCRIBES.contains(&metric.as_str()) {
+            expected_consent += 2;
+        } else if CAMPAIGN_METRICS.iter().any(|(n, _, _)| *n == metric) && at >= window_start + 60 {
+            expected_campaign += 1;
+        }
+    }
+    let history = events
+        .iter()
+        .filter(|(_, e)| e.event_type == "consent" && e.properties.contains_key("klaviyo_event_id"))
+        .count();
+    assert_eq!(history, expected_consent);
+    let campaign_count = events
+        .iter()
+        .filter(|(_, e)| e.event_type == "campaign")
+        .count();
+    assert!(
+        campaign_count >= expected_campaign && campaign_count <= expected_campaign + 200,
+        "{campaign_count} vs {expected_campaign}"
+    );
     let consent: Vec<_> = events
         .iter()
         .filter(|(_, e)| e.event_type == "consent")

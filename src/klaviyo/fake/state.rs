@@ -119,6 +119,24 @@ impl FakeState {
             .collect()
     }
 
+    /// Every event as (metric name, list id for list events, epoch seconds), in time order.
+    pub fn event_summaries(&self) -> Vec<(String, Option<String>, i64)> {
+        self.events
+            .iter()
+            .map(|e| {
+                let list = match e.detail {
+                    super::model::EventDetail::List(l) => Some(self.lists[l as usize].id.clone()),
+                    _ => None,
+                };
+                (
+                    self.metrics[e.metric as usize].name.clone(),
+                    list,
+                    e.timestamp,
+                )
+            })
+            .collect()
+    }
+
     pub(crate) fn profile_index(&self, id: &str) -> Option<usize> {
         self.by_id.get(id).map(|&i| i as usize)
     }
