@@ -16,9 +16,9 @@
 //! Time is milliseconds since the Unix epoch as an `i64` with its sign bit flipped, so that
 //! instants before 1970 still sort first.
 //!
-//! [`StoredCustomer`]: super::customer::StoredCustomer
-//! [`StoredEvent`]: super::event::StoredEvent
-//! [`ConsentState`]: super::consent::ConsentState
+//! [`StoredCustomer`]: super::StoredCustomer
+//! [`StoredEvent`]: super::StoredEvent
+//! [`ConsentState`]: super::ConsentState
 
 use chrono::{DateTime, TimeZone, Utc};
 
