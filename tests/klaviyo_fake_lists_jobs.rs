@@ -210,3 +210,28 @@ async fn rate_limits_send_headers_then_429_with_retry_after() {
     insta::assert_json_snapshot!("throttled", error_doc(throttled.body));
     assert_eq!(fake.state().throttled_count(), 1);
 }
+
+#[tokio::test]
+async fn delayed_jobs_wait_for_their_time() {
+    let config = FakeConfig {
+        rate_limits: RateLimits::off(),
+        jobs: JobMode::Delayed(std::time::Duration::from_secs(3600)),
+        ..FakeConfig::with_profiles(1)
+    };
+    let fake = FakeKlaviyo::start(config).await.unwrap();
+    let job = subscribe_body(NEWSLETTER_LIST, &["later@example.com"]);
+    let accepted = call(
+        &fake,
+        Method::POST,
+        "/api/profile-subscription-bulk-create-jobs",
+        Some(job),
+    )
+    .await;
+    assert_eq!(accepted.status, 202);
+    assert_eq!(fake.state().pending_job_count(), 1);
+    assert!(fake.state().profile_by_email("later@example.com").is_none());
+    fake.apply_pending_jobs();
+    assert_eq!(fake.state().pending_job_count(), 0);
+    assert!(fake.state().profile_by_email("later@example.com").is_some());
+    fake.shutdown().await;
+}
