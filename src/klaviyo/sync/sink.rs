@@ -4,6 +4,16 @@
 //! small and documented: upsert a customer by Klaviyo id and email, record events for
 //! customers, and keep the sync's own state (cursors, seen event ids, list membership) in
 //! sled trees named `klaviyo/...` of the same database.
+//!
+//! Connecting the customer store (`crate::store::Store`) is one small impl:
+//! - `upsert_customer` → `Store::upsert(&CustomerRecord { email, klaviyo_id: Some(id),
+//!   properties, .. })`; `Created`/`Updated`/`Unchanged` map one to one, `Merged` is
+//!   `Updated`; the handle is `outcome.customer().0`. `StoreError::InvalidId`, `NoId` and
+//!   `InvalidEvent` become [`SinkError::Rejected`] (the sync skips the record and reports
+//!   it), everything else [`SinkError::Store`].
+//! - `record_events` → `Store::record_events` with `Event { event_type, timestamp,
+//!   properties }` per `(CustomerId(handle), event)`.
+//! - `tree` → `Store::tree`; `flush` → `Store::flush`.
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
