@@ -68,13 +68,30 @@ impl Wave<'_> {
             self.env.state.flush()?;
         }
         crate::engine::crash_point::reached("email-intents-flushed");
+        let mut resolved = Commit::new();
         for token in to_send {
-            self.send_one(node, email, token)?;
+            let customer = token.customer.id;
+            let state = self.send_one(node, email, token)?;
+            resolved.ledger(run, index, customer, state);
+        }
+        // The outcomes also travel with the tokens, but those are written only when the wave
+        // commits (up to thousands of tokens later). Writing them now keeps a crash from
+        // turning the whole wave's sent e-mails into "uncertain": it costs one flush per
+        // chunk, and a crash leaves at most the chunk being sent uncertain.
+        self.env.state.commit(resolved)?;
+        if self.env.durable {
+            self.env.state.flush()?;
         }
         Ok(())
     }
 
-    fn send_one(&mut self, node: NodeIndex, email: &EmailNode, mut token: Token) -> Result<()> {
+    /// Sends one e-mail and moves its token on; returns the ledger state it recorded.
+    fn send_one(
+        &mut self,
+        node: NodeIndex,
+        email: &EmailNode,
+        mut token: Token,
+    ) -> Result<LedgerState> {
         let run = self.run.run.id;
         let index = node.index() as u32;
         let scenario = self.run.scenario.clone();
@@ -86,7 +103,8 @@ impl Wave<'_> {
             Ok(template) => template,
             Err(e) => {
                 token.ledger(run, index, LedgerState::Failed);
-                return self.fail(node, token, StepFailure::Customer(e.to_string()));
+                self.fail(node, token, StepFailure::Customer(e.to_string()))?;
+                return Ok(LedgerState::Failed);
             }
         };
         let provider = self.run.provider_of(&token.customer);
@@ -146,11 +164,13 @@ impl Wave<'_> {
             ActionOutcome::Done => {
                 self.summary.emails += 1;
                 token.ledger(run, index, LedgerState::Done);
-                self.leave(node, token, Port::Next, true)
+                self.leave(node, token, Port::Next, true)?;
+                Ok(LedgerState::Done)
             }
             ActionOutcome::Failed(reason) | ActionOutcome::Bounced(reason) => {
                 token.ledger(run, index, LedgerState::Failed);
-                self.fail(node, token, StepFailure::Customer(reason))
+                self.fail(node, token, StepFailure::Customer(reason))?;
+                Ok(LedgerState::Failed)
             }
         }
     }

@@ -2,13 +2,13 @@
 //!
 //! A customer whose call is in the ledger as done is not called again when a wave is replayed
 //! after a crash; a duplicate is possible only when the process dies between the remote
-//! answer and the write of the batch that stores the token with its ledger entry.
+//! answer and the ledger write that follows each call, so at most one batch per crash.
 
 use petgraph::graph::NodeIndex;
 
 use crate::engine::actions_port::{ActionOutcome, WebhookItem, WebhookRequest};
 use crate::engine::error::Result;
-use crate::engine::state::LedgerState;
+use crate::engine::state::{Commit, LedgerState};
 use crate::engine::step::StepFailure;
 use crate::engine::token::Token;
 use crate::engine::wave::Wave;
@@ -65,7 +65,21 @@ impl Wave<'_> {
             now: self.now,
         };
         let outcomes = self.env.actions.webhook(&request);
+        crate::engine::crash_point::reached("webhook-answered");
         self.summary.webhook_calls += 1;
+        // The "done" entries also travel with the tokens, but those are written only when
+        // the wave commits, after every later batch. Writing them now keeps the duplicate
+        // window to the batch just answered: a crash repeats at most this one call.
+        let mut done = Commit::new();
+        for (token, outcome) in to_call.iter().zip(&outcomes) {
+            if matches!(outcome, ActionOutcome::Done) {
+                done.ledger(run, index, token.customer.id, LedgerState::Done);
+            }
+        }
+        self.env.state.commit(done)?;
+        if self.env.durable {
+            self.env.state.flush()?;
+        }
         for (position, mut token) in to_call.into_iter().enumerate() {
             let outcome = outcomes
                 .get(position)
