@@ -59,7 +59,7 @@ impl Engine {
             let date = from + Duration::days(i64::from(offset));
             let mut nodes = Vec::new();
             for scenario in &self.scenarios {
-                for index in scenario.graph().node_indices() {
+                for index in scenario.flow_order() {
                     let node = scenario.node(index);
                     let mut metrics = counts
                         .remove(&(scenario.name().to_owned(), date, node.id.clone()))

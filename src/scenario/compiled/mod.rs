@@ -126,6 +126,33 @@ impl Scenario {
         &self.triggers
     }
 
+    /// Every node in flow order: each trigger followed by the nodes it reaches, depth first,
+    /// ports in order (so `#229 -> #7 -> #19 -> cap -> …` reads like the scenario runs).
+    pub fn flow_order(&self) -> Vec<NodeIndex> {
+        let mut order = Vec::with_capacity(self.graph.node_count());
+        let mut seen = vec![false; self.graph.node_count()];
+        let mut stack: Vec<NodeIndex> = self.triggers.iter().rev().copied().collect();
+        while let Some(index) = stack.pop() {
+            if std::mem::replace(&mut seen[index.index()], true) {
+                continue;
+            }
+            order.push(index);
+            let mut next: Vec<(Port, NodeIndex)> = self
+                .graph
+                .edges(index)
+                .map(|edge| (*edge.weight(), edge.target()))
+                .collect();
+            next.sort();
+            stack.extend(next.into_iter().rev().map(|(_, target)| target));
+        }
+        order.extend(
+            self.graph
+                .node_indices()
+                .filter(|index| !seen[index.index()]),
+        );
+        order
+    }
+
     /// Where a port of a node leads, if anywhere.
     pub fn follow(&self, from: NodeIndex, port: Port) -> Option<NodeIndex> {
         self.graph
