@@ -7,7 +7,9 @@
 //! ```
 //!
 //! Environment: `KLAVIYO_BENCH_PROFILES` (default 850000), `KLAVIYO_BENCH_EVENTS` (total events
-//! in the account, default 5000000), `KLAVIYO_BENCH_TIERS` (`off` or `real`).
+//! in the account, default 5000000), `KLAVIYO_BENCH_TIERS` (`off` or `real`),
+//! `KLAVIYO_BENCH_SINK` (`count`: only the sync's own trees, default; `store`: the customer
+//! store in a temporary folder).
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -22,6 +24,7 @@ use warmup::klaviyo::sync::{
     Syncer, Upserted,
 };
 use warmup::project::Secret;
+use warmup::store::Store;
 
 /// Consent-history events the generator makes per profile, on average (measured).
 const CONSENT_EVENTS_PER_PROFILE: f64 = 1.06;
@@ -112,10 +115,17 @@ fn main() {
         "{banner} (generated in {:.1}s)",
         generated.elapsed().as_secs_f64()
     );
-    let sink = CountingSink {
+    let counting = CountingSink {
         db: sled::Config::new().temporary(true).open().expect("sled"),
         customers: AtomicU64::new(0),
         events: AtomicU64::new(0),
+    };
+    let store_dir = tempfile::tempdir().expect("temporary folder");
+    let sink_kind = std::env::var("KLAVIYO_BENCH_SINK").unwrap_or_else(|_| "count".into());
+    let store = (sink_kind == "store").then(|| Store::open(store_dir.path()).expect("store"));
+    let sink: &dyn CustomerSink = match &store {
+        Some(store) => store,
+        None => &counting,
     };
     let mapping = Mapping {
         properties: BTreeMap::from([
@@ -149,7 +159,7 @@ fn main() {
     let started = Instant::now();
     let report = runtime
         .block_on(
-            Syncer::new(client, &sink, mapping, options)
+            Syncer::new(client, sink, mapping, options)
                 .expect("syncer")
                 .run(),
         )
@@ -160,8 +170,8 @@ fn main() {
     let _ = fake.wait();
     println!("{report}");
     println!(
-        "initial sync, tiers {tiers}: {profiles} profiles, {} events recorded, {} requests in {seconds:.1}s",
-        sink.events.load(Ordering::Relaxed),
+        "initial sync, tiers {tiers}, sink {sink_kind}: {profiles} profiles, {} events recorded, {} requests in {seconds:.1}s",
+        report.events_added(),
         report.requests
     );
     println!(

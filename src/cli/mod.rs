@@ -18,6 +18,7 @@ mod schema;
 mod serve;
 mod simulate;
 mod status;
+mod sync;
 mod tick;
 mod validate;
 
@@ -62,6 +63,8 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Serve a fake Klaviyo API with a generated account (demos, tests, benchmarks).
     KlaviyoFake(klaviyo_fake::KlaviyoFakeArgs),
+    /// Sync customers, consent and campaign events from an external system (Klaviyo).
+    Sync(sync::SyncArgs),
 }
 
 /// Parses the command line, runs it, prints any error and returns the exit code.
@@ -88,6 +91,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(args) => demo::run(args),
         Command::Serve(args) => serve::run(cli.project.as_deref(), args),
         Command::KlaviyoFake(args) => klaviyo_fake::run(args),
+        Command::Sync(args) => sync::run(cli.project.as_deref(), args),
     }
 }
 

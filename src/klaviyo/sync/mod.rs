@@ -21,6 +21,7 @@ mod report;
 mod schedule;
 mod sink;
 mod state;
+mod store_sink;
 
 use std::collections::HashMap;
 use std::time::Instant;
