@@ -14,6 +14,7 @@ mod import;
 mod invalid_input;
 mod klaviyo_fake;
 mod run;
+mod run_sync;
 mod schema;
 mod serve;
 mod simulate;

@@ -1,7 +1,8 @@
 //! `warmup run`: the long-running loop. Sleeps until the next due instant, a minute (to
 //! notice events written by other processes), or events recorded by its HTTP server; ticks;
 //! and on SIGINT/SIGTERM finishes the current wave, lets the HTTP server answer the requests
-//! in flight, and exits.
+//! in flight, and exits. With a `klaviyo` section it also syncs with Klaviyo on the project's
+//! schedule (see `run_sync`).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::engine::clock::{Clock, SystemClock};
+use crate::klaviyo::setup::KlaviyoSetup;
 use crate::server::ServerState;
 
 /// Longest sleep between ticks: new events (consent rejects) are picked up at least this often.
@@ -26,6 +28,9 @@ pub struct RunArgs {
     /// Record e-mails and webhook calls instead of sending them (see `tick --capture`).
     #[arg(long)]
     pub capture: bool,
+    /// Do not run the Klaviyo syncs of the project's `klaviyo.sync` schedule.
+    #[arg(long)]
+    pub no_sync: bool,
 }
 
 /// Runs `warmup run`. When the project has a `server` section, the HTTP API is served
@@ -42,16 +47,34 @@ pub fn run(project: Option<&Path>, args: RunArgs) -> anyhow::Result<()> {
         )),
         None => None,
     };
-    runtime.block_on(serve(engine, http, args.until))
+    let sync = match (&project.file.klaviyo, args.no_sync) {
+        (Some(_), false) => match KlaviyoSetup::from_project(&project) {
+            Ok(setup) => Some((setup, Arc::clone(&store))),
+            Err(error) => {
+                eprintln!("warning: Klaviyo sync disabled: {error}");
+                None
+            }
+        },
+        _ => None,
+    };
+    runtime.block_on(serve(engine, http, sync, args.until))
 }
 
 async fn serve(
     engine: Arc<crate::engine::Engine>,
     http: Option<(ServerState, String)>,
+    sync: Option<(KlaviyoSetup, Arc<crate::store::Store>)>,
     until: Option<DateTime<Utc>>,
 ) -> anyhow::Result<()> {
     let cancel = CancellationToken::new();
     let tracker = TaskTracker::new();
+    if let Some((setup, store)) = sync {
+        tracker.spawn(super::run_sync::sync_on_schedule(
+            setup,
+            store,
+            cancel.clone(),
+        ));
+    }
     // Installed before the HTTP server announces itself, so an early SIGTERM stops cleanly.
     let shutdown = super::serve::shutdown_signals()?;
     // Ingested events and unsubscribes wake the loop at once, so on_event flows run now.
