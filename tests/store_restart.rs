@@ -87,3 +87,40 @@ fn other_modules_get_their_own_trees() {
     assert_eq!(value.as_deref(), Some(&b"v"[..]));
     assert_eq!(store.count(), 0);
 }
+
+#[test]
+fn a_batch_log_resumes_after_a_restart_and_is_tailed_from_inside_a_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store");
+    let at = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
+    let batch = |id, from: usize| -> Vec<_> {
+        (from..from + 700)
+            .map(|n| (id, Event::new("campaign", at).with("n", n as u64)))
+            .collect()
+    };
+    {
+        let store = Store::open(&path).unwrap();
+        let id = store
+            .upsert(&CustomerRecord {
+                email: Some("jane@example.com".into()),
+                ..CustomerRecord::default()
+            })
+            .unwrap()
+            .customer();
+        assert_eq!(store.record_events(&batch(id, 0)).unwrap(), 0..700);
+        store.flush().unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    let id = store.find_by_email("jane@example.com").unwrap().unwrap().id;
+    assert_eq!(store.next_event_seq(), 700);
+    assert_eq!(store.record_events(&batch(id, 700)).unwrap(), 700..1400);
+    // A cursor inside the first batch: exactly the events from it onwards, in order.
+    let tail: Vec<(u64, serde_json::Value)> = store
+        .events_since(333)
+        .map(|logged| logged.unwrap())
+        .map(|logged| (logged.seq, logged.event.properties["n"].clone()))
+        .collect();
+    assert_eq!(tail.len(), 1400 - 333);
+    assert!(tail.iter().all(|(seq, n)| n.as_u64() == Some(*seq)));
+    assert_eq!(store.events_since(1400).count(), 0);
+}

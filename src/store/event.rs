@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{decode, encode, key_u64, keys, CustomerId, Result, Store, StoreError};
+use super::{decode, encode, event_log, key_u64, keys, CustomerId, Result, Store, StoreError};
 
 /// Something a customer did or that happened to them (`campaign`, `consent`, `purchase`, …).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,9 +38,6 @@ struct StoredEventRef<'a> {
     #[serde(rename = "p")]
     properties: &'a Map<String, Value>,
 }
-
-/// Batches at least this long write history and log on two threads.
-const PARALLEL_BATCH: usize = 256;
 
 /// An entry of the global event log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -85,7 +82,8 @@ impl Store {
 
     /// Records many events at once (ingest, imports); returns their log sequences. Either all
     /// events are valid and recorded, or none is (an invalid one fails the call before any
-    /// write). Large batches write the history and the log on two threads.
+    /// write). The log takes one chunk per batch (see [`super::event_log`]), so a batch costs
+    /// about one insert per event.
     pub fn record_events(&self, batch: &[(CustomerId, Event)]) -> Result<Range<u64>> {
         let mut consents = Vec::new();
         let mut prepared = Vec::with_capacity(batch.len());
@@ -115,19 +113,8 @@ impl Store {
             .zip(first..)
             .map(|((customer, time, body), seq)| (history_key(customer, time, seq), body))
             .collect();
-        if entries.len() >= PARALLEL_BATCH {
-            std::thread::scope(|scope| {
-                let history = scope.spawn(|| self.write_history(&entries));
-                let log = self.write_log(&entries);
-                history
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-                log
-            })?;
-        } else {
-            self.write_history(&entries)?;
-            self.write_log(&entries)?;
-        }
+        self.write_history(&entries)?;
+        event_log::write(self, first, &entries)?;
         let end = first + entries.len() as u64;
         *next_seq = end;
         // Consumers of the log see the batch only now that history and log are both written.
@@ -145,20 +132,6 @@ impl Store {
         for (key, body) in entries {
             self.events
                 .insert(key, body.as_slice())
-                .map_err(|e| self.sled(e))?;
-        }
-        Ok(())
-    }
-
-    fn write_log(&self, entries: &[([u8; 24], Vec<u8>)]) -> Result<()> {
-        let mut value = Vec::new();
-        for (key, body) in entries {
-            // Log value: customer (8) + time (8) + the history body.
-            value.clear();
-            value.extend_from_slice(&key[..16]);
-            value.extend_from_slice(body);
-            self.event_log
-                .insert(&key[16..], value.as_slice())
                 .map_err(|e| self.sled(e))?;
         }
         Ok(())
@@ -189,12 +162,13 @@ impl Store {
     /// last `seq` it handled and passes `seq + 1` next time.
     pub fn events_since(&self, cursor: u64) -> impl Iterator<Item = Result<LoggedEvent>> + '_ {
         let visible = self.visible_seq.load(std::sync::atomic::Ordering::Acquire);
-        self.event_log
-            .range(cursor.to_be_bytes()..visible.max(cursor).to_be_bytes())
-            .map(move |entry| {
-                let (key, value) = entry.map_err(|e| self.sled(e))?;
-                decode_logged(&key, &value)
-            })
+        event_log::chunks(&self.event_log, cursor, visible).flat_map(move |chunk| {
+            let decoded: Vec<Result<LoggedEvent>> = match chunk {
+                Ok((key, value)) => decode_chunk(&key, &value, cursor..visible),
+                Err(e) => vec![Err(self.sled(e))],
+            };
+            decoded
+        })
     }
 
     /// The sequence the next recorded event will get (0 for an empty log): a consumer that
@@ -228,25 +202,34 @@ fn history_key(customer: CustomerId, time: [u8; 8], seq: u64) -> [u8; 24] {
     key
 }
 
-/// Decodes an entry of the `event_log` tree.
-fn decode_logged(key: &[u8], value: &[u8]) -> Result<LoggedEvent> {
-    let corrupt = || StoreError::Corrupt {
-        what: "logged event",
-        detail: format!("{} bytes", value.len()),
+/// Decodes the entries of a log chunk whose sequence lies in `wanted`.
+fn decode_chunk(key: &[u8], value: &[u8], wanted: Range<u64>) -> Vec<Result<LoggedEvent>> {
+    let Some(start) = key_u64(key) else {
+        return vec![Err(StoreError::Corrupt {
+            what: "event log key",
+            detail: format!("{} bytes", key.len()),
+        })];
     };
-    let seq = key_u64(key).ok_or_else(corrupt)?;
-    let customer = keys::decode_customer(value).ok_or_else(corrupt)?;
-    let timestamp = keys::decode_time(value.get(8..16).ok_or_else(corrupt)?).ok_or_else(corrupt)?;
-    let stored: StoredEvent = decode("logged event", &value[16..])?;
-    Ok(LoggedEvent {
-        seq,
-        customer,
-        event: Event {
-            event_type: stored.event_type,
-            timestamp,
-            properties: stored.properties,
-        },
-    })
+    event_log::Entries::new(start, value)
+        .filter(|entry| entry.as_ref().map_or(true, |e| wanted.contains(&e.seq)))
+        .map(|entry| {
+            let entry = entry?;
+            let timestamp = keys::decode_time(&entry.time).ok_or(StoreError::Corrupt {
+                what: "logged event",
+                detail: format!("time of event {}", entry.seq),
+            })?;
+            let stored: StoredEvent = decode("logged event", entry.body)?;
+            Ok(LoggedEvent {
+                seq: entry.seq,
+                customer: entry.customer,
+                event: Event {
+                    event_type: stored.event_type,
+                    timestamp,
+                    properties: stored.properties,
+                },
+            })
+        })
+        .collect()
 }
 
 /// Decodes an entry of the `events` tree.

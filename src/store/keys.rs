@@ -10,7 +10,7 @@
 //! | `ids`       | kind byte (`e` email, `k` Klaviyo, `c` cookie) + normalised id | customer id (8)|
 //! | `merged`    | absorbed customer id (8)                       | surviving customer id (8)      |
 //! | `events`    | customer id (8) + time (8) + sequence (8)      | [`StoredEvent`] JSON           |
-//! | `event_log` | sequence (8)                                   | customer (8) + time (8) + [`StoredEvent`] JSON |
+//! | `event_log` | sequence of the chunk's first event (8)        | chunk: per event customer (8) + time (8) + length (4) + [`StoredEvent`] JSON |
 //! | `consent`   | customer id (8) + category (UTF-8)             | [`ConsentState`] JSON          |
 //!
 //! Time is milliseconds since the Unix epoch as an `i64` with its sign bit flipped, so that

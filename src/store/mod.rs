@@ -12,8 +12,9 @@
 //!   ([`ConsentState`]).
 //!
 //! Writes are few per customer (DESIGN §8): an upsert that changes nothing writes nothing, a
-//! new customer costs one record plus one index entry per identifier, an event costs two
-//! writes (its customer's history and the log) plus one for a consent event.
+//! new customer costs one record plus one index entry per identifier, an event costs one
+//! write to its customer's history plus its share of a log chunk (one per batch), and one
+//! more for a consent event.
 //!
 //! Other modules keep their own trees in the same database through [`Store::tree`]. Tree
 //! names starting with `engine/`, `actions/`, `klaviyo/` and `server/` are reserved for those
@@ -25,6 +26,7 @@
 mod consent;
 mod customer;
 mod event;
+mod event_log;
 pub mod identity;
 pub mod keys;
 mod query;
@@ -148,13 +150,8 @@ impl Store {
                 .map_err(|source| open_error(&path, source))
         };
         let event_log = tree("event_log")?;
-        let next_seq = match event_log
-            .last()
-            .map_err(|source| open_error(&path, source))?
-        {
-            Some((key, _)) => key_u64(&key).map_or(0, |seq| seq + 1),
-            None => 0,
-        };
+        let next_seq =
+            event_log::next_seq(&event_log).map_err(|source| open_error(&path, source))?;
         Ok(Self {
             customers: tree("customers")?,
             ids: tree("ids")?,
