@@ -26,6 +26,8 @@ pub struct EmailTransport {
     kind: Kind,
     limiter: Option<RateLimiter>,
     password: Option<Secret>,
+    /// The runtime the SMTP pool was built on (see the `Drop` impl).
+    runtime: Option<tokio::runtime::Handle>,
 }
 
 #[derive(Debug)]
@@ -102,6 +104,7 @@ impl EmailTransport {
             kind,
             limiter,
             password,
+            runtime: tokio::runtime::Handle::try_current().ok(),
         })
     }
 
@@ -160,6 +163,18 @@ fn without_repeats(text: &str) -> String {
         }
     }
     parts.join(": ")
+}
+
+impl Drop for EmailTransport {
+    fn drop(&mut self) {
+        // lettre's pool spawns its shutdown onto the current runtime when dropped, and panics
+        // outside one; the last owner (a CLI command finishing) may be outside. Give it the
+        // runtime it was built on.
+        if let (Kind::Smtp(_), Some(runtime)) = (&self.kind, &self.runtime) {
+            let _inside = runtime.enter();
+            self.kind = Kind::Outbox(PathBuf::new());
+        }
+    }
 }
 
 /// The SMTP fields of the project file, secrets and CA file read.
