@@ -54,6 +54,11 @@ pub enum Transport {
         /// Seconds to wait for the server. Default 30.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         timeout_seconds: Option<u64>,
+        /// A PEM file of extra root certificates to trust, on top of the usual public ones:
+        /// for a server whose certificate comes from a private CA, or a test server. Relative
+        /// to the project. Used by `implicit` and `starttls`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ca_file: Option<PathBuf>,
     },
     /// A folder that receives one `.eml` file per message.
     Outbox {

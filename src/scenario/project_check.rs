@@ -8,7 +8,8 @@ use super::check::{predicate, templates, Cx, Segments};
 use super::compiled::Predicate;
 use super::time::{parse_duration, parse_timezone};
 use super::{yaml, Code, Diagnostic, Diagnostics, Reporter, SourceFile, Span, YamlPath};
-use crate::project::{Project, ProjectFile, SecretSource};
+use crate::actions::email::{CaFile, CaFileError};
+use crate::project::{Project, ProjectFile, SecretSource, Transport};
 
 /// A checked project: its compiled segments and the problems of its file.
 #[derive(Debug)]
@@ -120,6 +121,14 @@ fn settings(cx: &mut Cx<'_>, file: &ProjectFile) {
             &email.unsubscribe.signing_key,
             &root.key("email").key("unsubscribe").key("signing_key"),
         );
+        if let Transport::Smtp {
+            ca_file: Some(path),
+            ..
+        } = &email.transport
+        {
+            let at = root.key("email").key("transport").key("ca_file");
+            ca_file(cx, path, &at);
+        }
         for (name, value) in &email.headers {
             templates::template(
                 cx,
@@ -182,6 +191,18 @@ fn auth_header(cx: &mut Cx<'_>, value: &str, at: &YamlPath) {
                 }
             }
         }
+    }
+}
+
+/// Reads the SMTP transport's `ca_file` now, so a wrong file stops `validate` and every
+/// command that loads the project, not the first send.
+fn ca_file(cx: &mut Cx<'_>, path: &Path, at: &YamlPath) {
+    if let Err(error) = CaFile::read(&cx.project.root.join(path)) {
+        let code = match error {
+            CaFileError::Read { .. } => Code::Unreadable,
+            _ => Code::InvalidValue,
+        };
+        cx.error(at, code, format!("`ca_file`: {error}"));
     }
 }
 

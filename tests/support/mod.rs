@@ -2,7 +2,9 @@
 #![allow(dead_code)]
 
 pub mod email_setup;
+pub mod email_tick;
 pub mod fake_klaviyo;
 pub mod fake_klaviyo_routes;
 pub mod smtp_server;
+pub mod tls;
 pub mod webhook_setup;

@@ -1,14 +1,17 @@
 //! A small RFC 5321 receiver on 127.0.0.1: EHLO/HELO, AUTH PLAIN, MAIL, RCPT, DATA (with
-//! dot-unstuffing), RSET, NOOP, QUIT. Keeps every accepted message; recipients can be
-//! made to fail permanently or a number of times temporarily.
+//! dot-unstuffing), RSET, NOOP, QUIT, and STARTTLS (RFC 3207) or TLS from the first byte
+//! when started with a certificate. Keeps every accepted message and notes whether each
+//! command came over TLS; recipients can be made to fail permanently or a number of times
+//! temporarily.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use base64::Engine;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
 /// One accepted message.
@@ -17,6 +20,30 @@ pub struct Received {
     pub from: String,
     pub to: Vec<String>,
     pub data: Vec<u8>,
+    /// Whether the message came over TLS.
+    pub tls: bool,
+}
+
+/// One AUTH PLAIN the server was given, right or wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthAttempt {
+    pub user: String,
+    pub password: String,
+    /// Whether it came over TLS.
+    pub tls: bool,
+}
+
+/// How the server protects its sessions.
+#[derive(Clone, Default)]
+pub enum Security {
+    /// Plain SMTP; STARTTLS is not offered.
+    #[default]
+    Plain,
+    /// TLS from the first byte (SMTPS, port 465 style).
+    Implicit(TlsAcceptor),
+    /// A plain greeting; STARTTLS offered and performed on request. AUTH is offered before
+    /// the upgrade too, so a client that authenticates in plain text would be seen.
+    StartTls(TlsAcceptor),
 }
 
 /// Shared server state, readable and steerable by the test.
@@ -33,6 +60,12 @@ pub struct SmtpState {
     /// Required AUTH PLAIN credentials, if any.
     pub credentials: Mutex<Option<(String, String)>>,
     pub rcpt_commands: AtomicUsize,
+    /// Every AUTH PLAIN received (kept only with `keep`).
+    pub auth: Mutex<Vec<AuthAttempt>>,
+    /// Every command verb received and whether it came over TLS (kept only with `keep`).
+    pub commands: Mutex<Vec<(String, bool)>>,
+    /// TLS handshakes that failed (e.g. the client refused the certificate).
+    pub failed_handshakes: AtomicUsize,
 }
 
 /// The running server; stops accepting when dropped.
@@ -49,7 +82,13 @@ impl Drop for SmtpServer {
 }
 
 impl SmtpServer {
+    /// A plain SMTP server.
     pub async fn start() -> Self {
+        Self::start_with(Security::Plain).await
+    }
+
+    /// A server protecting its sessions as `security` says.
+    pub async fn start_with(security: Security) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let state = Arc::new(SmtpState::default());
@@ -62,8 +101,8 @@ impl SmtpServer {
                     _ = stopped.cancelled() => break,
                     accepted = listener.accept() => {
                         let Ok((stream, _)) = accepted else { continue };
-                        let state = serving.clone();
-                        tokio::spawn(async move { let _ = session(stream, state).await; });
+                        let (state, security) = (serving.clone(), security.clone());
+                        tokio::spawn(async move { let _ = connection(stream, state, security).await; });
                     }
                 }
             }
@@ -78,22 +117,113 @@ impl SmtpServer {
     pub fn accepted(&self) -> usize {
         self.state.accepted.load(Ordering::SeqCst)
     }
+
+    pub fn auth_attempts(&self) -> Vec<AuthAttempt> {
+        self.state.auth.lock().unwrap().clone()
+    }
+
+    /// The command verbs received, each with whether it came over TLS.
+    pub fn commands(&self) -> Vec<(String, bool)> {
+        self.state.commands.lock().unwrap().clone()
+    }
 }
 
-async fn session(stream: TcpStream, state: Arc<SmtpState>) -> std::io::Result<()> {
+/// What ended a session: the client left, or asked for STARTTLS and got `220`.
+enum Ended<S> {
+    Closed,
+    StartTls(S),
+}
+
+/// Serves one connection: a TLS handshake first (implicit), or a plain session that may be
+/// upgraded once (STARTTLS), after which the client starts over with EHLO (RFC 3207 §4.2).
+async fn connection(
+    stream: TcpStream,
+    state: Arc<SmtpState>,
+    security: Security,
+) -> std::io::Result<()> {
     // Replies to pipelined commands are separate writes: do not hold them back (Nagle).
     stream.set_nodelay(true)?;
-    let (read, mut write) = stream.into_split();
-    let mut lines = BufReader::new(read);
-    write.write_all(b"220 localhost ESMTP test\r\n").await?;
+    let acceptor = match security {
+        Security::Plain => {
+            session(stream, &state, Mode::PLAIN).await?;
+            return Ok(());
+        }
+        Security::Implicit(acceptor) => acceptor,
+        Security::StartTls(acceptor) => {
+            let Ended::StartTls(stream) = session(stream, &state, Mode::OFFER_STARTTLS).await?
+            else {
+                return Ok(());
+            };
+            let mut tls = handshake(&acceptor, stream, &state).await?;
+            return session(&mut tls, &state, Mode::UPGRADED).await.map(drop);
+        }
+    };
+    let mut tls = handshake(&acceptor, stream, &state).await?;
+    session(&mut tls, &state, Mode::IMPLICIT).await.map(drop)
+}
+
+async fn handshake(
+    acceptor: &TlsAcceptor,
+    stream: TcpStream,
+    state: &SmtpState,
+) -> std::io::Result<tokio_rustls::server::TlsStream<TcpStream>> {
+    acceptor.accept(stream).await.inspect_err(|_| {
+        state.failed_handshakes.fetch_add(1, Ordering::SeqCst);
+    })
+}
+
+/// What one session (before or after an upgrade) does.
+#[derive(Clone, Copy)]
+struct Mode {
+    greet: bool,
+    tls: bool,
+    offer_starttls: bool,
+}
+
+impl Mode {
+    const PLAIN: Mode = Mode {
+        greet: true,
+        tls: false,
+        offer_starttls: false,
+    };
+    const OFFER_STARTTLS: Mode = Mode {
+        greet: true,
+        tls: false,
+        offer_starttls: true,
+    };
+    const IMPLICIT: Mode = Mode {
+        greet: true,
+        tls: true,
+        offer_starttls: false,
+    };
+    /// After STARTTLS: no new greeting, the client speaks first.
+    const UPGRADED: Mode = Mode {
+        greet: false,
+        tls: true,
+        offer_starttls: false,
+    };
+}
+
+async fn session<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+    state: &SmtpState,
+    mode: Mode,
+) -> std::io::Result<Ended<S>> {
+    let mut lines = BufReader::new(stream);
+    if mode.greet {
+        let write = lines.get_mut();
+        write.write_all(b"220 localhost ESMTP test\r\n").await?;
+        write.flush().await?;
+    }
     let mut from = String::new();
     let mut to = Vec::new();
     let mut authenticated = false;
     let mut line = String::new();
+    let keep = state.keep.load(Ordering::SeqCst);
     loop {
         line.clear();
         if lines.read_line(&mut line).await? == 0 {
-            return Ok(());
+            return Ok(Ended::Closed);
         }
         let command = line.trim_end();
         let verb = command
@@ -101,9 +231,32 @@ async fn session(stream: TcpStream, state: Arc<SmtpState>) -> std::io::Result<()
             .next()
             .unwrap_or("")
             .to_ascii_uppercase();
+        if keep {
+            state
+                .commands
+                .lock()
+                .unwrap()
+                .push((verb.clone(), mode.tls));
+        }
         let needs_auth = state.credentials.lock().unwrap().is_some() && !authenticated;
         let reply: String = match verb.as_str() {
-            "EHLO" => "250-localhost\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 AUTH PLAIN\r\n".into(),
+            "EHLO" => {
+                let starttls = if mode.offer_starttls {
+                    "250-STARTTLS\r\n"
+                } else {
+                    ""
+                };
+                format!(
+                    "250-localhost\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n{starttls}250 AUTH PLAIN\r\n"
+                )
+            }
+            "STARTTLS" if mode.offer_starttls => {
+                let write = lines.get_mut();
+                write.write_all(b"220 2.0.0 Ready to start TLS\r\n").await?;
+                write.flush().await?;
+                // Anything the client pipelined after STARTTLS is dropped, as RFC 3207 says.
+                return Ok(Ended::StartTls(lines.into_inner()));
+            }
             "HELO" => "250 localhost\r\n".into(),
             "AUTH" => {
                 let given = command.split_whitespace().nth(2).unwrap_or("");
@@ -114,6 +267,13 @@ async fn session(stream: TcpStream, state: Arc<SmtpState>) -> std::io::Result<()
                     .split(|b| *b == 0)
                     .map(|p| String::from_utf8_lossy(p).into_owned())
                     .collect();
+                if let ([_, user, password], true) = (parts.as_slice(), keep) {
+                    state.auth.lock().unwrap().push(AuthAttempt {
+                        user: user.clone(),
+                        password: password.clone(),
+                        tls: mode.tls,
+                    });
+                }
                 let expected = state.credentials.lock().unwrap().clone();
                 let ok = matches!((&expected, parts.as_slice()), (Some((u, p)), [_, gu, gp]) if u == gu && p == gp);
                 authenticated = ok;
@@ -134,16 +294,18 @@ async fn session(stream: TcpStream, state: Arc<SmtpState>) -> std::io::Result<()
             "RCPT" => {
                 state.rcpt_commands.fetch_add(1, Ordering::SeqCst);
                 let recipient = address(command);
-                rcpt_reply(&state, &recipient).unwrap_or_else(|| {
+                rcpt_reply(state, &recipient).unwrap_or_else(|| {
                     to.push(recipient);
                     "250 2.1.5 OK\r\n".into()
                 })
             }
             "DATA" if to.is_empty() => "554 5.5.1 No valid recipients\r\n".into(),
             "DATA" => {
+                let write = lines.get_mut();
                 write
                     .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
                     .await?;
+                write.flush().await?;
                 let data = read_data(&mut lines).await?;
                 let number = state.accepted.fetch_add(1, Ordering::SeqCst) + 1;
                 if state.keep.load(Ordering::SeqCst) {
@@ -151,6 +313,7 @@ async fn session(stream: TcpStream, state: Arc<SmtpState>) -> std::io::Result<()
                         from: from.clone(),
                         to: std::mem::take(&mut to),
                         data,
+                        tls: mode.tls,
                     };
                     state.messages.lock().unwrap().push(received);
                 }
@@ -164,12 +327,15 @@ async fn session(stream: TcpStream, state: Arc<SmtpState>) -> std::io::Result<()
             }
             "NOOP" => "250 2.0.0 OK\r\n".into(),
             "QUIT" => {
-                write.write_all(b"221 2.0.0 Bye\r\n").await?;
-                return Ok(());
+                lines.get_mut().write_all(b"221 2.0.0 Bye\r\n").await?;
+                return Ok(Ended::Closed);
             }
             _ => "500 5.5.2 Command not recognized\r\n".into(),
         };
+        let write = lines.get_mut();
         write.write_all(reply.as_bytes()).await?;
+        // A TLS stream holds records back until flushed.
+        write.flush().await?;
     }
 }
 

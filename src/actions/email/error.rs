@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use super::ca_file::CaFileError;
 use crate::project::SecretError;
 
 /// Set-up and rendering errors. Never contains a secret.
@@ -40,6 +41,9 @@ pub enum EmailError {
         field: &'static str,
         source: SecretError,
     },
+    /// The transport's `ca_file` cannot be read or holds no usable certificate.
+    #[error("e-mail `transport.ca_file`: {0}")]
+    CaFile(#[source] CaFileError),
     /// The SMTP transport cannot be configured.
     #[error("e-mail transport: {0}")]
     Transport(String),

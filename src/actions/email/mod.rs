@@ -2,6 +2,7 @@
 //! with unsubscribe headers, sent through SMTP or written to an outbox folder.
 
 mod action;
+mod ca_file;
 mod error;
 mod message;
 mod outcome;
@@ -10,6 +11,7 @@ mod templates;
 mod transport;
 
 pub use action::{EmailAction, PreparedEmail};
+pub use ca_file::{CaFile, CaFileError};
 pub use error::EmailError;
 pub use message::{unsubscribe_url, MessageParts};
 pub use outcome::EmailOutcome;

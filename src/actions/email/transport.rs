@@ -9,11 +9,16 @@ use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+use super::ca_file::CaFile;
 use super::error::EmailError;
 use super::plain_smtp_pool::{PlainError, PlainSmtpPool};
 use crate::actions::error_chain::error_chain;
 use crate::actions::rate_limiter::RateLimiter;
 use crate::project::{Secret, SmtpTls, Transport};
+
+/// Added to a refused server certificate, which is most often a private CA's.
+const CERTIFICATE_HINT: &str =
+    " (the server's certificate is not signed by a trusted root; a private CA's certificate goes in `email.transport.ca_file`)";
 
 /// A configured transport; share it (through an `Arc`) between all e-mail nodes.
 #[derive(Debug)]
@@ -21,6 +26,8 @@ pub struct EmailTransport {
     kind: Kind,
     limiter: Option<RateLimiter>,
     password: Option<Secret>,
+    /// The runtime the SMTP pool was built on (see the `Drop` impl).
+    runtime: Option<tokio::runtime::Handle>,
 }
 
 #[derive(Debug)]
@@ -64,6 +71,7 @@ impl EmailTransport {
                 username,
                 password,
                 timeout_seconds,
+                ca_file,
             } => {
                 let password = match password {
                     Some(source) => {
@@ -74,24 +82,29 @@ impl EmailTransport {
                     }
                     None => None,
                 };
+                let ca_file = match ca_file {
+                    Some(path) => Some(CaFile::read(&root.join(path)).map_err(EmailError::CaFile)?),
+                    None => None,
+                };
+                let settings = SmtpSettings {
+                    host,
+                    port: *port,
+                    tls: *tls,
+                    ca_file: ca_file.as_ref(),
+                    username: username.as_deref(),
+                    password: password.as_ref(),
+                    timeout: Duration::from_secs(timeout_seconds.unwrap_or(30)),
+                };
                 // One pooled connection per send allowed in flight.
                 let pool_size = rate_limit.and_then(|limit| limit.concurrency).unwrap_or(8);
-                let smtp = smtp(
-                    pool_size,
-                    host,
-                    *port,
-                    *tls,
-                    username.as_deref(),
-                    password.as_ref(),
-                    *timeout_seconds,
-                )?;
-                (smtp, password)
+                (smtp(pool_size, &settings)?, password)
             }
         };
         Ok(Self {
             kind,
             limiter,
             password,
+            runtime: tokio::runtime::Handle::try_current().ok(),
         })
     }
 
@@ -119,7 +132,10 @@ impl EmailTransport {
     }
 
     fn smtp_error(&self, error: &lettre::transport::smtp::Error) -> SendError {
-        let message = self.redact(&error_chain(error));
+        let mut message = self.redact(&without_repeats(&error_chain(error)));
+        if message.contains("invalid peer certificate") {
+            message.push_str(CERTIFICATE_HINT);
+        }
         match error.status() {
             Some(code) => SendError::Reply {
                 code: code.into(),
@@ -137,15 +153,52 @@ impl EmailTransport {
     }
 }
 
-fn smtp(
-    pool_size: u32,
-    host: &str,
+/// lettre wraps some errors in one of the same kind (`Connection error: Connection error:
+/// …`): say each part once.
+fn without_repeats(text: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in text.split(": ") {
+        if parts.last() != Some(&part) {
+            parts.push(part);
+        }
+    }
+    parts.join(": ")
+}
+
+impl Drop for EmailTransport {
+    fn drop(&mut self) {
+        // lettre's pool spawns its shutdown onto the current runtime when dropped, and panics
+        // outside one; the last owner (a CLI command finishing) may be outside. Give it the
+        // runtime it was built on.
+        if let (Kind::Smtp(_), Some(runtime)) = (&self.kind, &self.runtime) {
+            let _inside = runtime.enter();
+            self.kind = Kind::Outbox(PathBuf::new());
+        }
+    }
+}
+
+/// The SMTP fields of the project file, secrets and CA file read.
+#[derive(Clone, Copy)]
+struct SmtpSettings<'a> {
+    host: &'a str,
     port: Option<u16>,
     tls: SmtpTls,
-    username: Option<&str>,
-    password: Option<&Secret>,
-    timeout_seconds: Option<u64>,
-) -> Result<Kind, EmailError> {
+    ca_file: Option<&'a CaFile>,
+    username: Option<&'a str>,
+    password: Option<&'a Secret>,
+    timeout: Duration,
+}
+
+fn smtp(pool_size: u32, settings: &SmtpSettings<'_>) -> Result<Kind, EmailError> {
+    let SmtpSettings {
+        host,
+        port,
+        tls,
+        ca_file,
+        username,
+        password,
+        timeout,
+    } = *settings;
     let credentials = match (username, password) {
         (Some(user), Some(password)) => Some(Credentials::new(
             user.to_owned(),
@@ -157,10 +210,12 @@ fn smtp(
             return Err(EmailError::Transport(message));
         }
     };
-    let timeout = Duration::from_secs(timeout_seconds.unwrap_or(30));
     let parameters = || {
-        TlsParameters::new(host.to_owned())
-            .map_err(|error| EmailError::Transport(error.to_string()))
+        let built = match ca_file {
+            Some(ca_file) => ca_file.tls_parameters(host),
+            None => TlsParameters::new(host.to_owned()),
+        };
+        built.map_err(|error| EmailError::Transport(error_chain(&error)))
     };
     let (tls, default_port) = match tls {
         SmtpTls::Implicit => (Tls::Wrapper(parameters()?), 465),
