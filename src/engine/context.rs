@@ -22,9 +22,39 @@ pub struct RunContext {
     pub scenario: Arc<Scenario>,
     /// Mailbox-provider groups of the project.
     pub providers: Arc<BTreeMap<String, Vec<String>>>,
+    /// `params`, `plans` and `run` as template values, converted once per run rather than
+    /// once per customer (plan tables are large; converting them dominated templated steps).
+    constants: RunConstants,
+}
+
+/// The template values that are the same for every customer of a run.
+#[derive(Debug, Clone)]
+struct RunConstants {
+    params: Value,
+    plans: Value,
+    run: Value,
 }
 
 impl RunContext {
+    /// The context of a run of a scenario version.
+    pub fn new(
+        run: RunRecord,
+        scenario: Arc<Scenario>,
+        providers: Arc<BTreeMap<String, Vec<String>>>,
+    ) -> Self {
+        let constants = RunConstants {
+            params: Value::from_serialize(scenario.params()),
+            plans: Value::from_serialize(scenario.plans()),
+            run: run_value(&run),
+        };
+        Self {
+            run,
+            scenario,
+            providers,
+            constants,
+        }
+    }
+
     /// `day` of the run (1 when the trigger is not a repeat).
     pub fn day(&self) -> u32 {
         self.run.day.unwrap_or(1)
@@ -44,22 +74,12 @@ impl RunContext {
         at.with_timezone(&self.scenario.timezone()).date_naive()
     }
 
-    /// The run part of the context.
-    fn run_value(&self) -> Value {
-        Value::from_serialize(serde_json::json!({
-            "id": self.run.id,
-            "scenario": self.run.scenario,
-            "version": self.run.version,
-            "started_at": self.run.fired_at.to_rfc3339(),
-        }))
-    }
-
     /// The context without a customer (caps, group templates of plans).
     pub fn base_context(&self, now: DateTime<Utc>) -> Value {
         minijinja::context! {
-            params => Value::from_serialize(self.scenario.params()),
-            plans => Value::from_serialize(self.scenario.plans()),
-            run => self.run_value(),
+            params => self.constants.params.clone(),
+            plans => self.constants.plans.clone(),
+            run => self.constants.run.clone(),
             day => self.day(),
             now => now.to_rfc3339(),
         }
@@ -84,11 +104,21 @@ impl RunContext {
         minijinja::context! {
             customer => Value::from_serialize(&map),
             event => Value::from_serialize(event.cloned().unwrap_or(serde_json::Value::Null)),
-            params => Value::from_serialize(self.scenario.params()),
-            plans => Value::from_serialize(self.scenario.plans()),
-            run => self.run_value(),
+            params => self.constants.params.clone(),
+            plans => self.constants.plans.clone(),
+            run => self.constants.run.clone(),
             day => self.day(),
             now => now.to_rfc3339(),
         }
     }
+}
+
+/// The `run` part of the context.
+fn run_value(run: &RunRecord) -> Value {
+    Value::from_serialize(serde_json::json!({
+        "id": run.id,
+        "scenario": run.scenario,
+        "version": run.version,
+        "started_at": run.fired_at.to_rfc3339(),
+    }))
 }

@@ -208,11 +208,8 @@ impl Engine {
     }
 
     fn context(&self, run: RunRecord) -> Result<RunContext> {
-        Ok(RunContext {
-            scenario: self.scenario_of(&run)?,
-            run,
-            providers: self.providers.clone(),
-        })
+        let scenario = self.scenario_of(&run)?;
+        Ok(RunContext::new(run, scenario, self.providers.clone()))
     }
 
     fn wave_env(&self) -> WaveEnv<'_> {
