@@ -29,6 +29,7 @@ mod event;
 mod event_log;
 pub mod identity;
 pub mod keys;
+mod lock_wait;
 mod query;
 
 use std::path::{Path, PathBuf};
@@ -125,7 +126,8 @@ pub struct Store {
 
 impl Store {
     /// Opens (or creates) the store in `dir`. Fails with [`StoreError::InUse`] when another
-    /// process has it open.
+    /// process still has it open after a short wait (a handle closed a moment ago releases
+    /// its lock from a background thread).
     pub fn open(dir: &Path) -> Result<Self> {
         let config = sled::Config::new()
             .path(dir)
@@ -144,7 +146,8 @@ impl Store {
     }
 
     fn with_config(config: sled::Config, path: PathBuf) -> Result<Self> {
-        let db = config.open().map_err(|source| open_error(&path, source))?;
+        let db = lock_wait::open_waiting(lock_wait::LOCK_WAIT, || config.open())
+            .map_err(|source| open_error(&path, source))?;
         let tree = |name: &str| {
             db.open_tree(name)
                 .map_err(|source| open_error(&path, source))
@@ -199,14 +202,13 @@ impl Store {
 
 /// Maps an error from opening the database, recognising sled's lock failure.
 fn open_error(path: &Path, source: sled::Error) -> StoreError {
-    match &source {
-        sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
-            StoreError::InUse(path.to_path_buf())
-        }
-        _ => StoreError::Sled {
+    if lock_wait::is_lock_error(&source) {
+        StoreError::InUse(path.to_path_buf())
+    } else {
+        StoreError::Sled {
             path: path.to_path_buf(),
             source,
-        },
+        }
     }
 }
 
