@@ -277,3 +277,19 @@ async fn a_saved_account_loads_back_the_same_in_json_and_yaml() {
         fake.shutdown().await;
     }
 }
+
+#[test]
+fn the_readme_example_is_a_valid_seed_file() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let section = &readme[readme.find("#### Seed files").expect("seed file section")..];
+    let start = section.find("```yaml\n").expect("a YAML example") + "```yaml\n".len();
+    let example = &section[start..start + section[start..].find("```").unwrap()];
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("example.yaml");
+    std::fs::write(&path, example).unwrap();
+    let state = FakeState::from_seed_file(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(state.profile_count(), 2);
+    assert_eq!(state.event_count(), 3);
+    let vip = state.lists().iter().find(|l| l.name == "VIP").unwrap();
+    assert_eq!(state.list_members(&vip.id).len(), 1);
+}
