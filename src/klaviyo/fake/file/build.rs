@@ -98,7 +98,8 @@ pub fn build(file: SeedFile) -> Result<FakeState, String> {
             message_id: message,
         });
     }
-    build_profiles(&file, origin, &names, &mut state)?;
+    // Profiles and events move into the account one by one: a large file is not held twice.
+    build_profiles(file.profiles, &file.events, origin, &names, &mut state)?;
     build_events(file.events, &names, &mut state)?;
     Ok(state)
 }
@@ -162,23 +163,25 @@ fn build_metrics(
 
 /// Adds the profiles in id order, and their list memberships.
 fn build_profiles(
-    file: &SeedFile,
+    profiles: Vec<Validated<SeedProfile>>,
+    events: &[Validated<SeedEvent>],
     origin: DateTime<Utc>,
     names: &Names,
     state: &mut FakeState,
 ) -> Result<(), String> {
-    let keys = profile_keys(file);
-    let mut earliest: Vec<Option<DateTime<Utc>>> = vec![None; file.profiles.len()];
-    for e in &file.events {
+    let mut earliest: Vec<Option<DateTime<Utc>>> = vec![None; profiles.len()];
+    let keys = profile_keys(&profiles);
+    for e in events {
         let i = resolve_profile(&keys, &e.profile.0)?;
         earliest[i] = Some(earliest[i].map_or(e.datetime, |t| t.min(e.datetime)));
     }
+    drop(keys);
     let mut taken = HashSet::new();
-    let mut ids = Vec::with_capacity(file.profiles.len());
-    for (i, p) in file.profiles.iter().enumerate() {
+    let mut entries = Vec::with_capacity(profiles.len());
+    for (Validated(p), earliest) in profiles.into_iter().zip(earliest) {
         let created = p
             .created
-            .or_else(|| own_times(p).chain(earliest[i]).min())
+            .or_else(|| own_times(&p).chain(earliest).min())
             .unwrap_or(origin);
         let id = match &p.id {
             Some(id) => Ulid::from_string(&id.0).map_err(|_| format!("bad id `{}`", id.0))?,
@@ -197,16 +200,15 @@ fn build_profiles(
         if !taken.insert(id) {
             return Err(format!("profile id `{id}` is used twice"));
         }
-        ids.push((id, created));
+        entries.push((id, created, p));
     }
-    let mut sorted: Vec<usize> = (0..ids.len()).collect();
-    sorted.sort_by_key(|&i| ids[i].0);
-    for &i in &sorted {
-        let (id, created) = ids[i];
-        let profile = profile(&file.profiles[i], id.to_string(), created, names)?;
+    entries.sort_by_key(|(id, _, _)| *id);
+    for (id, created, mut p) in entries {
+        let lists = std::mem::take(&mut p.lists);
+        let profile = profile(p, id.to_string(), created, names)?;
         let joined = profile.email_marketing.consent_timestamp.unwrap_or(created);
         let index = state.push_profile(profile);
-        for list in &file.profiles[i].lists {
+        for list in &lists {
             let l = names.list(&list.0)?;
             let id = state.profiles[index].id.clone();
             state.lists[l as usize].members.insert(id, joined);
@@ -216,9 +218,9 @@ fn build_profiles(
 }
 
 /// Profile ids and lower-cased emails → position in the file.
-fn profile_keys(file: &SeedFile) -> HashMap<String, usize> {
-    let mut keys = HashMap::with_capacity(file.profiles.len());
-    for (i, p) in file.profiles.iter().enumerate() {
+fn profile_keys(profiles: &[Validated<SeedProfile>]) -> HashMap<String, usize> {
+    let mut keys = HashMap::with_capacity(profiles.len());
+    for (i, p) in profiles.iter().enumerate() {
         if let Some(email) = &p.email {
             keys.insert(email.0.trim().to_lowercase(), i);
         }
@@ -237,38 +239,37 @@ fn resolve_profile(keys: &HashMap<String, usize>, text: &str) -> Result<usize, S
 }
 
 fn profile(
-    p: &SeedProfile,
+    p: SeedProfile,
     id: String,
     created: DateTime<Utc>,
     names: &Names,
 ) -> Result<Profile, String> {
-    let mut profile = Profile::new(id, created);
-    let text = |field: &Option<String>| field.clone();
-    profile.email = p.email.as_ref().map(|e| e.0.trim().to_owned());
-    profile.phone_number = p.phone_number.as_ref().map(|x| x.0.clone());
-    profile.external_id = p.external_id.as_ref().map(|x| x.0.clone());
-    profile.first_name = text(&p.first_name);
-    profile.last_name = text(&p.last_name);
-    profile.organization = text(&p.organization);
-    profile.title = text(&p.title);
-    profile.locale = text(&p.locale);
-    profile.location = p.location.clone().map_or(Value::Null, Value::Object);
-    profile.properties = p.properties.clone();
-    profile.email_marketing = channel(&p.subscriptions.email, created, names)?;
-    profile.sms_marketing = channel(&p.subscriptions.sms, created, names)?;
-    profile.updated = p
+    let updated = p
         .updated
-        .unwrap_or_else(|| own_times(p).fold(created, DateTime::max));
+        .unwrap_or_else(|| own_times(&p).fold(created, DateTime::max));
+    let mut profile = Profile::new(id, created);
+    profile.updated = updated;
+    profile.email = p.email.map(|e| e.0.trim().to_owned());
+    profile.phone_number = p.phone_number.map(|x| x.0);
+    profile.external_id = p.external_id.map(|x| x.0);
+    profile.first_name = p.first_name;
+    profile.last_name = p.last_name;
+    profile.organization = p.organization;
+    profile.title = p.title;
+    profile.locale = p.locale;
+    profile.location = p.location.map_or(Value::Null, Value::Object);
+    profile.properties = p.properties;
+    profile.email_marketing = channel(p.subscriptions.email.0, created, names)?;
+    profile.sms_marketing = channel(p.subscriptions.sms.0, created, names)?;
     Ok(profile)
 }
 
 /// A channel's consent with list names resolved to ids and the times Klaviyo always has.
 fn channel(
-    given: &ChannelConsent,
+    mut channel: ChannelConsent,
     created: DateTime<Utc>,
     names: &Names,
 ) -> Result<ChannelConsent, String> {
-    let mut channel = given.clone();
     if channel.consent == Consent::Subscribed && channel.consent_timestamp.is_none() {
         channel.consent_timestamp = Some(created);
     }
