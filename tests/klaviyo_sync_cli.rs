@@ -89,3 +89,82 @@ fn a_missing_key_variable_is_invalid_input() {
         "{stderr}"
     );
 }
+
+/// `customers show` of one customer.
+fn show(dir: &Path, id: &str) -> String {
+    let (code, stdout, stderr) = warmup(dir, DEFAULT_FAKE_KEY, &["customers", "show", id]);
+    assert_eq!(code, 0, "{stderr}");
+    stdout
+}
+
+#[test]
+fn a_seeded_account_syncs_with_its_consent() {
+    // The example account, its campaign a few days ago so the initial 30-day window holds it.
+    let recent = (chrono::Utc::now() - chrono::Duration::days(3)).format("%Y-%m-%d");
+    let text = std::fs::read_to_string("tests/fixtures/klaviyo/account.yaml")
+        .unwrap()
+        .replace("2025-04-15", &recent.to_string());
+    let dir = tempfile::tempdir().unwrap();
+    let seed = dir.path().join("account.yaml");
+    std::fs::write(&seed, text).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let config = FakeConfig {
+        rate_limits: RateLimits::off(),
+        ..FakeConfig::from_seed_file(&seed)
+    };
+    let fake = runtime.block_on(FakeKlaviyo::start(config)).unwrap();
+    project(dir.path(), &fake.base_url());
+    let (code, stdout, stderr) = warmup(
+        dir.path(),
+        DEFAULT_FAKE_KEY,
+        &["sync", "klaviyo", "--initial"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("profiles: 3 created, 0 updated"),
+        "{stdout}"
+    );
+    // Consent: two joins of the mapped list, one leave, one global unsubscribe; one SMS
+    // consent as history; three campaign events (the checkout is not a campaign metric).
+    assert!(
+        stdout.contains("events added: 8 (4 consent, 3 campaign, 1 other consent history)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("reconciliation: 0 accepted, 0 rejected"),
+        "{stdout}"
+    );
+    let (_, count, _) = warmup(dir.path(), DEFAULT_FAKE_KEY, &["customers", "count"]);
+    assert_eq!(count.trim(), "3");
+
+    let sarah = show(dir.path(), "sarah.mason@example.com");
+    assert!(
+        sarah.contains("  newsletter: accepted at 2025-03-01T09:05:00+00:00"),
+        "{sarah}"
+    );
+    assert!(
+        sarah.contains("klaviyo_email_consent: \"SUBSCRIBED\""),
+        "{sarah}"
+    );
+    assert!(sarah.contains("first_name: \"Sarah\""), "{sarah}");
+    assert!(sarah.contains("\"action\":\"clicked\""), "{sarah}");
+    let ana = show(dir.path(), "ana.garcia@example.com");
+    assert!(
+        ana.contains("  newsletter: rejected at 2025-04-01T12:00:00+00:00"),
+        "{ana}"
+    );
+    let john = show(dir.path(), "john.novak@example.com");
+    assert!(
+        john.contains("  newsletter: rejected at 2025-04-10T08:00:00+00:00"),
+        "{john}"
+    );
+    assert!(
+        john.contains("klaviyo_email_consent: \"UNSUBSCRIBED\""),
+        "{john}"
+    );
+    assert!(
+        john.contains("klaviyo_sms_consent: \"SUBSCRIBED\""),
+        "{john}"
+    );
+    assert!(john.contains("klaviyo_phone: \"+15555550100\""), "{john}");
+}

@@ -1,16 +1,21 @@
-//! `warmup klaviyo-fake`: serve a generated fake Klaviyo account until Ctrl-C.
+//! `warmup klaviyo-fake`: serve a generated fake Klaviyo account, or one from a seed file,
+//! until Ctrl-C (or SIGTERM); `--dump-state` then saves the account as a seed file.
 
 use std::io::Write;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
 use super::InvalidInput;
-use crate::klaviyo::fake::{FakeConfig, FakeKlaviyo, JobMode, RateLimits, Tier, TierLimits};
+use crate::klaviyo::fake::{
+    FakeConfig, FakeKlaviyo, JobMode, RateLimits, SeedFormat, StartError, Tier, TierLimits,
+};
 
-/// Serve a fake Klaviyo API (generated, deterministic account) for demos and tests.
+/// Serve a fake Klaviyo API (a generated, deterministic account, or one from a seed file) for
+/// demos and tests.
 #[derive(Debug, clap::Args)]
 pub struct KlaviyoFakeArgs {
     /// Port on 127.0.0.1 (0 picks a free one).
@@ -25,6 +30,12 @@ pub struct KlaviyoFakeArgs {
     /// Average campaign events per profile (last 60 days).
     #[arg(long, default_value_t = 4.0)]
     pub events_per_profile: f64,
+    /// Load the account from this seed file (.json, .yaml or .yml) instead of generating it.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["seed", "profiles", "events_per_profile"])]
+    pub seed_file: Option<PathBuf>,
+    /// On shutdown, write the account as it is then to this seed file (.json, .yaml or .yml).
+    #[arg(long, value_name = "FILE")]
+    pub dump_state: Option<PathBuf>,
     /// `real` (Klaviyo's tiers) or `off`.
     #[arg(long, default_value = "real")]
     pub rate_limits: String,
@@ -71,7 +82,11 @@ pub fn config(args: &KlaviyoFakeArgs) -> anyhow::Result<FakeConfig> {
         let (tier, tier_limits) = parse_tier(text)?;
         limits = limits.with_tier(tier, tier_limits);
     }
+    if let Some(path) = &args.dump_state {
+        SeedFormat::of(path).map_err(|e| InvalidInput::new(format!("--dump-state: {e}")))?;
+    }
     let mut config = FakeConfig {
+        seed_file: args.seed_file.clone(),
         seed: args.seed,
         profiles: args.profiles,
         campaign_events_per_profile: args.events_per_profile,
@@ -95,9 +110,11 @@ pub fn run(args: KlaviyoFakeArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let addr = SocketAddr::from(([127, 0, 0, 1], args.port));
-        let fake = FakeKlaviyo::start_on(config, addr)
-            .await
-            .with_context(|| format!("cannot listen on {addr}"))?;
+        let fake = match FakeKlaviyo::start_on(config, addr).await {
+            Ok(fake) => fake,
+            Err(StartError::SeedFile(e)) => return Err(InvalidInput::new(e.to_string()).into()),
+            Err(e) => return Err(e.into()),
+        };
         let (profiles, events) = {
             let state = fake.state();
             (state.profile_count(), state.event_count())
@@ -122,10 +139,39 @@ pub fn run(args: KlaviyoFakeArgs) -> anyhow::Result<()> {
         let token = CancellationToken::new();
         let stop = token.clone();
         tokio::spawn(async move {
-            let _ = tokio::signal::ctrl_c().await;
+            stopped().await;
             stop.cancel();
         });
-        fake.serve_until(token).await;
+        token.cancelled().await;
+        fake.stop().await;
+        if let Some(path) = &args.dump_state {
+            fake.dump_state(path)?;
+            let (profiles, events) = {
+                let state = fake.state();
+                (state.profile_count(), state.event_count())
+            };
+            let _ = writeln!(
+                out,
+                "account written to {} ({profiles} profiles, {events} events)",
+                path.display()
+            );
+        }
         Ok(())
     })
+}
+
+/// Ctrl-C, or SIGTERM where there is one (how service managers and `kill` stop us).
+async fn stopped() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }

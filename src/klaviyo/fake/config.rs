@@ -1,5 +1,6 @@
 //! How a fake Klaviyo account is set up.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -22,6 +23,9 @@ pub enum JobMode {
 pub struct FakeConfig {
     /// The private key the fake accepts (`Klaviyo-API-Key <key>`).
     pub api_key: String,
+    /// A seed file to load the account from instead of generating it (then `seed`,
+    /// `profiles`, `campaign_events_per_profile` and `now` are not used).
+    pub seed_file: Option<PathBuf>,
     /// Seed of the deterministic generator.
     pub seed: u64,
     /// Generated profiles.
@@ -47,6 +51,7 @@ impl Default for FakeConfig {
     fn default() -> Self {
         Self {
             api_key: DEFAULT_FAKE_KEY.to_owned(),
+            seed_file: None,
             seed: 1,
             profiles: 100,
             campaign_events_per_profile: 4.0,
@@ -64,6 +69,14 @@ impl FakeConfig {
     pub fn with_profiles(profiles: usize) -> Self {
         Self {
             profiles,
+            ..Self::default()
+        }
+    }
+
+    /// A config whose account is loaded from a seed file, otherwise defaults.
+    pub fn from_seed_file(path: impl Into<PathBuf>) -> Self {
+        Self {
+            seed_file: Some(path.into()),
             ..Self::default()
         }
     }

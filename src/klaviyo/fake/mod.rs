@@ -6,6 +6,7 @@
 
 mod config;
 mod errors;
+pub mod file;
 mod filter;
 mod guard;
 mod model;
@@ -19,8 +20,9 @@ mod state;
 
 pub use config::{FakeConfig, JobMode, DEFAULT_FAKE_KEY};
 pub use errors::{ApiError, JSON_API};
+pub use file::{SeedFile, SeedFileError, SeedFormat};
 pub use model::{ChannelConsent, Consent, List, Metric, OptInProcess, Profile, Suppression};
 pub use rate_limit::{RateLimits, Tier, TierLimits};
 pub use seed::{NEWSLETTER_LIST, SMS_LIST, VIP_LIST};
-pub use server::FakeKlaviyo;
+pub use server::{FakeKlaviyo, StartError};
 pub use state::FakeState;

@@ -1,12 +1,16 @@
-//! The records the fake keeps: profiles with their consent, lists, metrics, events.
+//! The records the fake keeps: profiles with their consent, lists, metrics, events. Consent
+//! and suppressions are also the shapes of a seed file (see [`super::file`]), in Klaviyo's
+//! wire spelling.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// Klaviyo's consent values for a channel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Consent {
     /// Opted in.
     Subscribed,
@@ -29,36 +33,58 @@ impl Consent {
 }
 
 /// A suppression entry (`reason`, `timestamp`, and `list_id` for list suppressions).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Suppression {
     /// `HARD_BOUNCE`, `SPAM_COMPLAINT`, `UNSUBSCRIBE`, `USER_SUPPRESSED`, …
     pub reason: String,
     /// When it began.
+    #[serde(deserialize_with = "super::file::refs::datetime")]
     pub timestamp: DateTime<Utc>,
-    /// The list, for list suppressions.
+    /// The list, for list suppressions (a seed file may name the list by id or name).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::file::refs::optional_list"
+    )]
     pub list_id: Option<String>,
 }
 
 /// `subscriptions.<channel>.marketing`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ChannelConsent {
     /// Current consent.
     pub consent: Consent,
     /// When consent was given.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::file::refs::optional_datetime"
+    )]
     pub consent_timestamp: Option<DateTime<Utc>>,
     /// When the consent last changed.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::file::refs::optional_datetime"
+    )]
     pub last_updated: Option<DateTime<Utc>>,
     /// e.g. `PREFERENCE_PAGE`, `TEXT`, `API`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub method: Option<String>,
     /// e.g. `JOIN`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub method_detail: Option<String>,
     /// The `custom_source` given at subscribe time.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_method_detail: Option<String>,
     /// True once a double opt-in was confirmed.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub double_optin: Option<bool>,
     /// Global suppressions (email only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub suppression: Vec<Suppression>,
     /// Per-list suppressions (email only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub list_suppressions: Vec<Suppression>,
 }
 
@@ -121,7 +147,8 @@ impl Profile {
 }
 
 /// `double_opt_in` or `single_opt_in`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum OptInProcess {
     /// Subscribing sends a confirmation first; consent changes once confirmed.
     DoubleOptIn,
@@ -166,9 +193,9 @@ pub struct Metric {
     /// Creation time.
     pub created: DateTime<Utc>,
     /// Integration name, e.g. `Klaviyo`.
-    pub integration: &'static str,
+    pub integration: String,
     /// Integration category, e.g. `Internal`.
-    pub category: &'static str,
+    pub category: String,
 }
 
 /// Extra detail of an event, kept compact because the fake may hold millions of events.
@@ -180,6 +207,18 @@ pub enum EventDetail {
     Campaign(u16),
     /// Nothing beyond the metric.
     Plain,
+    /// Properties given by a seed file: index into the state's custom event properties.
+    Custom(u32),
+}
+
+/// An event with properties given by a seed file: those of its list or campaign (`base`),
+/// then `properties` over them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomEvent {
+    /// [`EventDetail::List`], [`EventDetail::Campaign`] or [`EventDetail::Plain`].
+    pub base: EventDetail,
+    /// The properties given.
+    pub properties: Map<String, Value>,
 }
 
 /// An event. Its id is derived from its position (see [`crate::klaviyo::ids::event_id`]).

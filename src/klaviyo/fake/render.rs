@@ -125,24 +125,42 @@ pub fn metric(base: &str, m: &Metric, fields: Option<&[String]>) -> Value {
 /// Event properties as Klaviyo shows them for this kind of event.
 fn event_properties(state: &FakeState, seq: usize) -> Value {
     let event = &state.events[seq];
-    let profile = &state.profiles[event.profile as usize];
-    match event.detail {
+    let custom = match event.detail {
+        EventDetail::Custom(i) => state.custom_events.get(i as usize),
+        _ => None,
+    };
+    let detail = custom.map_or(event.detail, |c| c.base);
+    let mut properties = detail_properties(state, event.profile as usize, detail);
+    if let Some(custom) = custom {
+        properties.extend(custom.properties.clone());
+    }
+    properties.insert("$event_id".into(), Value::from(event_id(seq as u64)));
+    Value::Object(properties)
+}
+
+/// The properties a list or campaign gives its events.
+fn detail_properties(state: &FakeState, profile: usize, detail: EventDetail) -> Map<String, Value> {
+    let value = match detail {
         EventDetail::List(l) => {
             let list = &state.lists[l as usize];
-            json!({"List": list.name, "List ID": list.id, "$event_id": event_id(seq as u64)})
+            json!({"List": list.name, "List ID": list.id})
         }
         EventDetail::Campaign(c) => {
             let campaign = &state.campaigns[c as usize];
-            let domain = profile
+            let domain = state.profiles[profile]
                 .email
                 .as_deref()
                 .and_then(|e| e.split_once('@'))
                 .map_or("", |(_, d)| d);
             json!({"Campaign Name": campaign.name, "Subject": campaign.subject,
                    "$message": campaign.message_id, "$flow": "", "Email Domain": domain,
-                   "Client Name": "Gmail", "$event_id": event_id(seq as u64)})
+                   "Client Name": "Gmail"})
         }
-        EventDetail::Plain => json!({"$event_id": event_id(seq as u64)}),
+        EventDetail::Plain | EventDetail::Custom(_) => json!({}),
+    };
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
     }
 }
 

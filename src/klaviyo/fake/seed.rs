@@ -24,7 +24,7 @@ pub const VIP_LIST: &str = "VipDoi";
 pub const SMS_LIST: &str = "SmsLst";
 
 /// Built-in metric names with their integration (name, category).
-const METRICS: &[(&str, &str, &str)] = &[
+pub(super) const METRICS: &[(&str, &str, &str)] = &[
     ("Received Email", "Klaviyo", "Internal"),
     ("Opened Email", "Klaviyo", "Internal"),
     ("Clicked Email", "Klaviyo", "Internal"),
@@ -88,8 +88,8 @@ pub fn generate(config: &FakeConfig) -> FakeState {
             id: short_id(rng.random()),
             name: name.to_owned(),
             created: origin,
-            integration,
-            category,
+            integration: integration.to_owned(),
+            category: category.to_owned(),
         })
         .collect();
     state.campaigns = (0..30)

@@ -16,6 +16,7 @@ use tokio_util::task::TaskTracker;
 
 use super::config::{FakeConfig, JobMode};
 use super::errors::{ApiError, JSON_API};
+use super::file::SeedFileError;
 use super::rate_limit::RateLimiter;
 use super::routes::{events, jobs, lists, profiles};
 use super::state::FakeState;
@@ -105,6 +106,22 @@ pub fn document(status: StatusCode, body: Value) -> Response {
     response
 }
 
+/// Why a fake could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The address cannot be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The seed file is bad.
+    #[error(transparent)]
+    SeedFile(#[from] SeedFileError),
+}
+
 /// A running fake Klaviyo.
 pub struct FakeKlaviyo {
     app: App,
@@ -114,16 +131,22 @@ pub struct FakeKlaviyo {
 }
 
 impl FakeKlaviyo {
-    /// Generates the account and serves it on 127.0.0.1 at an ephemeral port.
-    pub async fn start(config: FakeConfig) -> std::io::Result<Self> {
+    /// Generates (or loads) the account and serves it on 127.0.0.1 at an ephemeral port.
+    pub async fn start(config: FakeConfig) -> Result<Self, StartError> {
         Self::start_on(config, SocketAddr::from(([127, 0, 0, 1], 0))).await
     }
 
-    /// Generates the account and serves it on `addr`.
-    pub async fn start_on(config: FakeConfig, addr: SocketAddr) -> std::io::Result<Self> {
-        let listener = TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
-        let state = super::seed::generate(&config);
+    /// Generates the account, or loads it from the config's seed file, and serves it on
+    /// `addr`.
+    pub async fn start_on(config: FakeConfig, addr: SocketAddr) -> Result<Self, StartError> {
+        // The file first: a bad file is the user's to fix, whatever the port.
+        let state = match &config.seed_file {
+            Some(path) => FakeState::from_seed_file(path)?,
+            None => super::seed::generate(&config),
+        };
+        let listen = |source| StartError::Listen { addr, source };
+        let listener = TcpListener::bind(addr).await.map_err(listen)?;
+        let addr = listener.local_addr().map_err(listen)?;
         let cancel = CancellationToken::new();
         let tracker = TaskTracker::new();
         let base_url = config
@@ -172,6 +195,12 @@ impl FakeKlaviyo {
         self.app.state()
     }
 
+    /// Writes the account as it is now to a seed file (JSON or YAML by extension), which
+    /// [`FakeConfig::seed_file`] loads back.
+    pub fn dump_state(&self, path: &std::path::Path) -> Result<(), SeedFileError> {
+        self.state().write_seed_file(path)
+    }
+
     /// Makes the next `n` requests fail with 500 (after counting them).
     pub fn fail_next(&self, n: u32) {
         self.app.0.failures.store(n, Ordering::SeqCst);
@@ -184,6 +213,11 @@ impl FakeKlaviyo {
 
     /// Stops accepting connections, finishes open requests and pending delayed jobs.
     pub async fn shutdown(self) {
+        self.stop().await;
+    }
+
+    /// Like [`shutdown`](Self::shutdown), keeping the account to inspect or dump.
+    pub async fn stop(&self) {
         self.cancel.cancel();
         self.tracker.close();
         self.tracker.wait().await;

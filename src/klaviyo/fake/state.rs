@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use ulid::Ulid;
 
-use super::model::{Campaign, Event, EventDetail, List, Metric, Profile};
+use super::model::{Campaign, CustomEvent, Event, EventDetail, List, Metric, Profile};
 
 /// Everything the fake account holds. Tests reach it through
 /// [`FakeKlaviyo::state`](super::FakeKlaviyo::state) to inspect or change it as a Klaviyo user
@@ -26,6 +26,8 @@ pub struct FakeState {
     pub(crate) events: Vec<Event>,
     /// Campaigns that campaign events refer to.
     pub(crate) campaigns: Vec<Campaign>,
+    /// Properties of events seeded from a file ([`EventDetail::Custom`] indexes them).
+    pub(crate) custom_events: Vec<CustomEvent>,
     /// Requests answered, by route name (e.g. `GET /api/profiles`).
     pub(crate) requests: BTreeMap<String, u64>,
     /// 429 answers given.
@@ -124,8 +126,8 @@ impl FakeState {
         self.events
             .iter()
             .map(|e| {
-                let list = match e.detail {
-                    super::model::EventDetail::List(l) => Some(self.lists[l as usize].id.clone()),
+                let list = match self.base_detail(e.detail) {
+                    EventDetail::List(l) => Some(self.lists[l as usize].id.clone()),
                     _ => None,
                 };
                 (
@@ -135,6 +137,17 @@ impl FakeState {
                 )
             })
             .collect()
+    }
+
+    /// The list, campaign or nothing an event is about (seeded events resolved to their base).
+    pub(crate) fn base_detail(&self, detail: EventDetail) -> EventDetail {
+        match detail {
+            EventDetail::Custom(i) => self
+                .custom_events
+                .get(i as usize)
+                .map_or(EventDetail::Plain, |c| c.base),
+            other => other,
+        }
     }
 
     pub(crate) fn profile_index(&self, id: &str) -> Option<usize> {

@@ -59,8 +59,8 @@ pub async fn metrics(
         .unwrap_or(0);
     let matches = |m: &&Metric| {
         conditions.iter().all(|c| match c.field.as_str() {
-            "integration.name" => c.matches_text(Some(m.integration)),
-            _ => c.matches_text(Some(m.category)),
+            "integration.name" => c.matches_text(Some(&m.integration)),
+            _ => c.matches_text(Some(&m.category)),
         })
     };
     let mut hits = state.metrics[start..].iter().filter(matches);
