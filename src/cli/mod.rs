@@ -13,6 +13,7 @@ mod graph;
 mod import;
 mod invalid_input;
 mod klaviyo_fake;
+mod logging;
 mod run;
 mod run_sync;
 mod schema;
@@ -71,6 +72,7 @@ pub enum Command {
 /// Parses the command line, runs it, prints any error and returns the exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    logging::install();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => report(&error),

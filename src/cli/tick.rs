@@ -59,6 +59,12 @@ pub(crate) fn describe(now: DateTime<Utc>, summary: &TickSummary) -> String {
         summary.emails,
         summary.webhook_calls
     );
+    if summary.failed > 0 {
+        line.push_str(&format!(
+            "; {} customers failed a step (per node in `warmup status`)",
+            summary.failed
+        ));
+    }
     if summary.uncertain > 0 {
         line.push_str(&format!(
             "; {} e-mails were being sent when the engine stopped and are not resent (see `warmup status`)",

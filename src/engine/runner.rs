@@ -54,15 +54,31 @@ pub struct TickSummary {
     pub uncertain: u64,
     /// Webhook calls.
     pub webhook_calls: u64,
+    /// Customers whose step failed.
+    pub failed: u64,
 }
 
 impl TickSummary {
-    fn add(&mut self, wave: WaveSummary) {
+    /// Counts a wave.
+    pub(super) fn add(&mut self, wave: WaveSummary) {
         self.waves += 1;
         self.tokens += wave.tokens;
         self.emails += wave.emails;
         self.uncertain += wave.uncertain;
         self.webhook_calls += wave.webhook_calls;
+        self.failed += wave.failed;
+    }
+
+    /// Adds another tick's counts (a simulation sums its ticks).
+    pub(super) fn absorb(&mut self, tick: &TickSummary) {
+        self.runs_started += tick.runs_started;
+        self.runs_resumed += tick.runs_resumed;
+        self.waves += tick.waves;
+        self.tokens += tick.tokens;
+        self.emails += tick.emails;
+        self.uncertain += tick.uncertain;
+        self.webhook_calls += tick.webhook_calls;
+        self.failed += tick.failed;
     }
 }
 

@@ -107,11 +107,7 @@ pub fn simulate_with_progress(
     let mut now: DateTime<Utc> = start;
     loop {
         let tick = engine.tick(now)?;
-        summary.runs_started += tick.runs_started;
-        summary.waves += tick.waves;
-        summary.tokens += tick.tokens;
-        summary.emails += tick.emails;
-        summary.webhook_calls += tick.webhook_calls;
+        summary.absorb(&tick);
         progress(now);
         match engine.next_instant(now)? {
             Some(next) if next < end => now = next.max(now + Duration::milliseconds(1)),

@@ -61,12 +61,7 @@ impl Engine {
                     self.flush()?;
                     super::crash_point::reached("run-created");
                     summary.runs_started += 1;
-                    let wave = self.enter(run, false, now)?;
-                    summary.tokens += wave.tokens;
-                    summary.emails += wave.emails;
-                    summary.uncertain += wave.uncertain;
-                    summary.webhook_calls += wave.webhook_calls;
-                    summary.waves += 1;
+                    summary.add(self.enter(run, false, now)?);
                 }
             }
         }

@@ -56,6 +56,8 @@ pub struct WaveSummary {
     pub uncertain: u64,
     /// Webhook calls made.
     pub webhook_calls: u64,
+    /// Customers whose step failed (they left through `on_failure` or ended).
+    pub failed: u64,
 }
 
 /// One wave of one run.
@@ -191,7 +193,8 @@ impl<'a> Wave<'a> {
             StepFailure::Engine(error) => return Err(error),
             StepFailure::Customer(reason) => reason,
         };
-        tracing::warn!(
+        self.summary.failed += 1;
+        tracing::debug!(
             scenario = %self.run.run.scenario,
             run = self.run.run.id,
             node = %self.run.scenario.node(node).id,
