@@ -128,7 +128,28 @@ impl Store {
         Ok(first..end)
     }
 
+    /// Inserts a batch's history entries; a large batch is split over two threads, since
+    /// sled's inserts run in parallel and the randomly keyed history tree is where an
+    /// event's time goes (see BENCHMARKS.md, event ingest).
     fn write_history(&self, entries: &[([u8; 24], Vec<u8>)]) -> Result<()> {
+        // In key order, consecutive inserts land on neighbouring leaves of the tree.
+        let mut sorted: Vec<&([u8; 24], Vec<u8>)> = entries.iter().collect();
+        sorted.sort_unstable_by_key(|(key, _)| *key);
+        if sorted.len() < PARALLEL_HISTORY_FROM {
+            return self.insert_history(&sorted);
+        }
+        let (mine, theirs) = sorted.split_at(sorted.len() / 2);
+        std::thread::scope(|scope| {
+            let other = scope.spawn(|| self.insert_history(theirs));
+            let result = self.insert_history(mine);
+            let other = other
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            result.and(other)
+        })
+    }
+
+    fn insert_history(&self, entries: &[&([u8; 24], Vec<u8>)]) -> Result<()> {
         for (key, body) in entries {
             self.events
                 .insert(key, body.as_slice())
@@ -192,6 +213,10 @@ impl Store {
         Ok(())
     }
 }
+
+/// Batches with at least this many events write their history on two threads; below it a
+/// thread costs more than it saves.
+const PARALLEL_HISTORY_FROM: usize = 256;
 
 /// Key of an event in the `events` tree from pre-encoded time bytes.
 fn history_key(customer: CustomerId, time: [u8; 8], seq: u64) -> [u8; 24] {
