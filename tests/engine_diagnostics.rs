@@ -2,60 +2,15 @@
 //! retries as warnings (secret redacted), `WARMUP_LOG` to quieten or widen them, and failed
 //! steps counted.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 
 use assert_cmd::prelude::*;
 
+mod support;
+use support::scripted_http::serve;
+
 const SECRET: &str = "hook-secret-4711";
-
-/// An HTTP/1.1 server answering each request with the next status of `statuses` (the last
-/// one repeated); returns its port and the request counter.
-fn serve(statuses: &'static [u16]) -> (u16, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let count = Arc::new(AtomicUsize::new(0));
-    let counter = count.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { continue };
-            let counter = counter.clone();
-            std::thread::spawn(move || answer(stream, statuses, &counter));
-        }
-    });
-    (port, count)
-}
-
-fn answer(stream: std::net::TcpStream, statuses: &[u16], counter: &AtomicUsize) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut writer = stream;
-    loop {
-        let mut length = 0usize;
-        loop {
-            let mut line = String::new();
-            if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                return;
-            }
-            if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                length = value.trim().parse().unwrap_or(0);
-            }
-            if line == "\r\n" {
-                break;
-            }
-        }
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body).unwrap();
-        let index = counter.fetch_add(1, Ordering::SeqCst);
-        let status = statuses[index.min(statuses.len() - 1)];
-        let reply =
-            format!("HTTP/1.1 {status} Status\r\nretry-after: 0\r\ncontent-length: 0\r\n\r\n");
-        let _ = writer.write_all(reply.as_bytes());
-    }
-}
 
 /// A project with one customer and a scenario calling the server once at 2026-12-01 00:00,
 /// already known to the engine.
@@ -132,7 +87,7 @@ fn a_retried_webhook_is_a_warning_without_the_secret() {
     let dir = tempfile::tempdir().unwrap();
     project(dir.path(), port);
     let (stdout, stderr) = tick(dir.path(), None);
-    assert_eq!(requests.load(Ordering::SeqCst), 2);
+    assert_eq!(requests.lock().unwrap().len(), 2);
     assert!(stdout.contains("1 webhook calls"), "{stdout}");
     assert!(!stdout.contains("failed a step"), "{stdout}");
     let retries: Vec<&str> = stderr
@@ -173,7 +128,7 @@ fn failed_steps_are_counted_in_the_summary() {
     let dir = tempfile::tempdir().unwrap();
     project(dir.path(), port);
     let (stdout, stderr) = tick(dir.path(), None);
-    assert_eq!(requests.load(Ordering::SeqCst), 1, "404 is not retried");
+    assert_eq!(requests.lock().unwrap().len(), 1, "404 is not retried");
     assert!(
         stdout.contains("; 1 customers failed a step (per node in `warmup status`)"),
         "{stdout}"

@@ -2,57 +2,13 @@
 //! (with the auth schema's header), e-mails into the outbox folder; a second tick sends
 //! nothing again.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::Command;
-use std::sync::{Arc, Mutex};
 
 use assert_cmd::prelude::*;
 
-/// A minimal HTTP/1.1 server answering 200 to everything, recording each request.
-fn serve() -> (u16, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let record = seen.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { continue };
-            let record = record.clone();
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut writer = stream;
-                loop {
-                    let mut head = String::new();
-                    let mut length = 0usize;
-                    loop {
-                        let mut line = String::new();
-                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                            return;
-                        }
-                        if let Some(value) =
-                            line.to_ascii_lowercase().strip_prefix("content-length:")
-                        {
-                            length = value.trim().parse().unwrap_or(0);
-                        }
-                        let end = line == "\r\n";
-                        head.push_str(&line);
-                        if end {
-                            break;
-                        }
-                    }
-                    let mut body = vec![0; length];
-                    reader.read_exact(&mut body).unwrap();
-                    head.push_str(&String::from_utf8_lossy(&body));
-                    record.lock().unwrap().push(head);
-                    let _ = writer.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
-                }
-            });
-        }
-    });
-    (port, seen)
-}
+mod support;
+use support::scripted_http::serve;
 
 fn write(path: &Path, text: &str) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -61,7 +17,7 @@ fn write(path: &Path, text: &str) {
 
 #[test]
 fn tick_calls_webhooks_and_writes_emails_once() {
-    let (port, requests) = serve();
+    let (port, requests) = serve(&[200]);
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     write(

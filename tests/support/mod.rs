@@ -5,6 +5,7 @@ pub mod email_setup;
 pub mod email_tick;
 pub mod fake_klaviyo;
 pub mod fake_klaviyo_routes;
+pub mod scripted_http;
 pub mod smtp_server;
 pub mod tls;
 pub mod webhook_setup;
