@@ -20,6 +20,7 @@ mod schema;
 mod serve;
 mod simulate;
 mod status;
+mod store;
 mod sync;
 mod tick;
 mod validate;
@@ -59,6 +60,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// Show runs and their versions, per-node counts, parked tokens and next fires.
     Status(status::StatusArgs),
+    /// Maintain the store folder (compact it after a large import).
+    Store(store::StoreArgs),
     /// Simulate the plan-driven warm-up on generated customers in a fresh project (no network).
     Demo(demo::DemoArgs),
     /// Serve the HTTP API (ingest, unsubscribe, health, metrics, status) without the scheduler.
@@ -91,6 +94,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tick(args) => tick::run(cli.project.as_deref(), args),
         Command::Run(args) => run::run(cli.project.as_deref(), args),
         Command::Status(args) => status::run(cli.project.as_deref(), args),
+        Command::Store(args) => store::run(cli.project.as_deref(), args),
         Command::Demo(args) => demo::run(args),
         Command::Serve(args) => serve::run(cli.project.as_deref(), args),
         Command::KlaviyoFake(args) => klaviyo_fake::run(args),

@@ -23,6 +23,7 @@
 //! Durability: writes reach disk in the background; call [`Store::flush`] before telling
 //! anyone that data was accepted.
 
+mod compact;
 mod consent;
 mod customer;
 mod event;
@@ -36,6 +37,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 use std::sync::Mutex;
 
+pub use compact::Compaction;
 pub use consent::{ConsentAction, ConsentState};
 pub use customer::{Customer, CustomerRecord, StoredCustomer, UpsertOutcome};
 pub use event::{Event, LoggedEvent, StoredEvent};
@@ -129,11 +131,8 @@ impl Store {
     /// process still has it open after a short wait (a handle closed a moment ago releases
     /// its lock from a background thread).
     pub fn open(dir: &Path) -> Result<Self> {
-        let config = sled::Config::new()
-            .path(dir)
-            .cache_capacity(CACHE_CAPACITY)
-            .mode(sled::Mode::HighThroughput);
-        Self::with_config(config, dir.to_path_buf())
+        compact::recover(dir)?;
+        Self::with_config(config(dir), dir.to_path_buf())
     }
 
     /// A store in a temporary folder that disappears when the store is dropped (tests).
@@ -198,6 +197,14 @@ impl Store {
             source,
         }
     }
+}
+
+/// The sled settings of a store in `dir`.
+fn config(dir: &Path) -> sled::Config {
+    sled::Config::new()
+        .path(dir)
+        .cache_capacity(CACHE_CAPACITY)
+        .mode(sled::Mode::HighThroughput)
 }
 
 /// Maps an error from opening the database, recognising sled's lock failure.
