@@ -7,7 +7,8 @@
 //! ```
 //! Without arguments it runs at `WARMUP_BENCH_CUSTOMERS` (default 20,000). Each phase runs in
 //! its own process (the bench re-invokes itself), so each peak RSS (VmHWM) is that phase's
-//! own: building the store, simulating, and the sled reference.
+//! own: building the store, compacting it (`warmup store compact`, as an operator does after a
+//! large import), simulating, and the sled reference.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -31,6 +32,7 @@ fn main() {
         .collect();
     match args.first().map(String::as_str) {
         Some("phase-build") => build(Path::new(&args[1]), arg_u64(&args, 2)),
+        Some("phase-compact") => compact_phase(Path::new(&args[1])),
         Some("phase-simulate") => simulate_phase(Path::new(&args[1])),
         Some("phase-sled") => sled_reference(Path::new(&args[1]), arg_u64(&args, 2)),
         _ => {
@@ -83,6 +85,11 @@ fn drive(customers: u64) {
     let store = dir.path().join("store");
     let count = customers.to_string();
     let built = phase(&["phase-build", store.to_str().unwrap_or_default(), &count]);
+    let compacted = phase(&["phase-compact", store.to_str().unwrap_or_default()]);
+    println!(
+        "{customers} customers: compacted the store from {} MB to {} MB in {} s (peak RSS {} MiB)",
+        compacted[1], compacted[2], compacted[0], compacted[3]
+    );
     let simulated = phase(&["phase-simulate", store.to_str().unwrap_or_default()]);
     let tokens: u64 = simulated[1].parse().unwrap_or(0);
     // The store is not needed any more; at 10 million customers disk space matters.
@@ -148,6 +155,18 @@ fn build(store_dir: &Path, customers: u64) {
     store.flush().expect("flush");
     let _ = std::fs::remove_file(&csv);
     println!("{:.1}\t{}", started.elapsed().as_secs_f64(), peak_rss_mib());
+}
+
+/// Rewrites the built store (`warmup store compact`): time, MB before and after, peak RSS.
+fn compact_phase(store_dir: &Path) {
+    let compaction = Store::compact(store_dir).expect("compact");
+    println!(
+        "{:.1}\t{}\t{}\t{}",
+        compaction.elapsed.as_secs_f64(),
+        compaction.before / 1_000_000,
+        compaction.after / 1_000_000,
+        peak_rss_mib()
+    );
 }
 
 /// Simulates the plan-driven scenario for 14 days over the store.
