@@ -22,7 +22,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::{Result, Store, StoreError};
+use super::{open_error as sled_error, Result, Store, StoreError};
 
 /// The file that marks a finished copy.
 pub const COMPLETE: &str = "COMPACTED";
@@ -172,13 +172,6 @@ pub fn disk_usage(dir: &Path) -> u64 {
 
 fn io_error(path: &Path, source: std::io::Error) -> StoreError {
     sled_error(path, sled::Error::Io(source))
-}
-
-fn sled_error(path: &Path, source: sled::Error) -> StoreError {
-    StoreError::Sled {
-        path: path.to_path_buf(),
-        source,
-    }
 }
 
 #[cfg(test)]
