@@ -47,7 +47,12 @@ impl CustomerAccess for Store {
     }
 
     fn consent_valid(&self, id: u64, category: &str, at: DateTime<Utc>) -> Result<bool> {
-        Store::consent_valid(self, CustomerId(id), category, at).map_err(store_error)
+        // The engine visits customers in id order; the in-order reads exploit it.
+        Ok(
+            Store::consent_state_in_order(self, CustomerId(id), category)
+                .map_err(store_error)?
+                .is_some_and(|state| state.valid_at(at)),
+        )
     }
 
     fn count_events(&self, id: u64, query: &EventMatch, limit: u64) -> Result<u64> {
@@ -57,15 +62,7 @@ impl CustomerAccess for Store {
             since: query.since,
             until: query.until,
         };
-        let mut count = 0;
-        for found in self.find_events(CustomerId(id), &query) {
-            found.map_err(store_error)?;
-            count += 1;
-            if count >= limit {
-                break;
-            }
-        }
-        Ok(count)
+        Store::count_events_in_order(self, CustomerId(id), &query, limit).map_err(store_error)
     }
 
     fn set_properties(

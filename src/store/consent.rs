@@ -128,9 +128,8 @@ impl Store {
         customer: CustomerId,
         category: &str,
     ) -> Result<Option<ConsentState>> {
-        let Some(customer) = self.resolve(customer)? else {
-            return Ok(None);
-        };
+        // An unknown id has no consent key, so following merges is enough.
+        let customer = self.live_id(customer);
         match self
             .consent
             .get(keys::consent_key(customer, category))
@@ -168,6 +167,7 @@ impl Store {
         }
         let value = encode("consent state", &change.state)?;
         self.consent.insert(key, value).map_err(|e| self.sled(e))?;
+        self.in_order.consent_written();
         Ok(())
     }
 
@@ -178,6 +178,7 @@ impl Store {
             self.consent
                 .remove(keys::consent_key(from, &category))
                 .map_err(|e| self.sled(e))?;
+            self.in_order.consent_written();
             self.apply_consent(to, &ConsentChange { category, state })?;
         }
         Ok(())

@@ -183,8 +183,21 @@ impl Store {
 
     /// The id a customer lives on now; the id itself when unknown or unreadable (reads then
     /// simply find nothing).
-    pub(crate) fn live_id(&self, id: CustomerId) -> CustomerId {
-        self.resolve(id).ok().flatten().unwrap_or(id)
+    ///
+    /// Only the `merged` tree is consulted: a live id is never a key there and ids are never
+    /// reused, so unlike [`Store::resolve`] this costs no lookup in the large `customers` tree
+    /// (the engine reads consent and history of every customer every day through it).
+    pub(crate) fn live_id(&self, mut id: CustomerId) -> CustomerId {
+        if !self.has_merges.load(std::sync::atomic::Ordering::Acquire) {
+            return id;
+        }
+        while let Ok(Some(next)) = self.merged.get(keys::customer_key(id)) {
+            match keys::decode_customer(&next) {
+                Some(next) if next < id => id = next,
+                _ => break,
+            }
+        }
+        id
     }
 
     /// The customer with this email (normalised first); `None` when unknown or malformed.

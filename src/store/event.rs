@@ -155,6 +155,7 @@ impl Store {
                 .insert(key, body.as_slice())
                 .map_err(|e| self.sled(e))?;
         }
+        self.in_order.events_written();
         Ok(())
     }
 
@@ -210,6 +211,7 @@ impl Store {
                 .map_err(|e| self.sled(e))?;
             self.events.remove(key).map_err(|e| self.sled(e))?;
         }
+        self.in_order.events_written();
         Ok(())
     }
 }

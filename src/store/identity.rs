@@ -256,6 +256,9 @@ impl Store {
             }
         }
         survivor.created = survivor.created.min(other.created);
+        // Before anything moves, so that no read skips the merge table from here on.
+        self.has_merges
+            .store(true, std::sync::atomic::Ordering::Release);
         self.move_events(other.id, survivor.id)?;
         self.merge_consents(other.id, survivor.id)?;
         self.merged

@@ -29,12 +29,14 @@ mod customer;
 mod event;
 mod event_log;
 pub mod identity;
+mod in_order;
 pub mod keys;
 mod lock_wait;
+mod prefix_cursor;
 mod query;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::Mutex;
 
 pub use compact::Compaction;
@@ -124,6 +126,10 @@ pub struct Store {
     /// Log entries below this sequence are completely written (history and log) and may be
     /// read by consumers.
     visible_seq: AtomicU64,
+    /// Whether any merge was ever recorded; until then every id is its own live id.
+    has_merges: AtomicBool,
+    /// Cursors for reads in customer id order ([`in_order`]).
+    in_order: in_order::InOrderReads,
 }
 
 impl Store {
@@ -154,10 +160,12 @@ impl Store {
         let event_log = tree("event_log")?;
         let next_seq =
             event_log::next_seq(&event_log).map_err(|source| open_error(&path, source))?;
+        let merged = tree("merged")?;
         Ok(Self {
             customers: tree("customers")?,
             ids: tree("ids")?,
-            merged: tree("merged")?,
+            has_merges: AtomicBool::new(!merged.is_empty()),
+            merged,
             events: tree("events")?,
             consent: tree("consent")?,
             event_log,
@@ -166,6 +174,7 @@ impl Store {
             identity_lock: Mutex::new(()),
             event_lock: Mutex::new(next_seq),
             visible_seq: AtomicU64::new(next_seq),
+            in_order: in_order::InOrderReads::default(),
         })
     }
 

@@ -1,0 +1,142 @@
+//! Reads for callers that visit customers in ascending id order: the engine, which streams
+//! the whole audience through its conditions every day.
+//!
+//! [`Store::consent_state_in_order`] and [`Store::count_events_in_order`] answer exactly what
+//! [`Store::consent_state`] and [`Store::count_events`] answer, in any order; in ascending id
+//! order they are several times cheaper, because they move a [`PrefixCursor`] forward over
+//! the `consent` and `events` trees instead of descending each tree once per customer.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use serde::Deserialize;
+use sled::IVec;
+
+use super::event::decode_event;
+use super::prefix_cursor::PrefixCursor;
+use super::{keys, ConsentState, CustomerId, Event, EventQuery, Result, Store};
+
+/// The cursors and the write counts that keep them fresh.
+#[derive(Default)]
+pub(crate) struct InOrderReads {
+    events: Mutex<PrefixCursor>,
+    consent: Mutex<PrefixCursor>,
+    event_writes: AtomicU64,
+    consent_writes: AtomicU64,
+}
+
+impl InOrderReads {
+    /// Call after every write to the `events` tree.
+    pub(crate) fn events_written(&self) {
+        self.event_writes.fetch_add(1, Ordering::Release);
+    }
+
+    /// Call after every write to the `consent` tree.
+    pub(crate) fn consent_written(&self) {
+        self.consent_writes.fetch_add(1, Ordering::Release);
+    }
+}
+
+/// Just the type of a stored event, read without decoding its properties.
+#[derive(Deserialize)]
+struct EventType<'a> {
+    #[serde(rename = "t", borrow)]
+    event_type: std::borrow::Cow<'a, str>,
+}
+
+impl Store {
+    /// [`Store::consent_state`], fast when customers come in ascending id order.
+    pub fn consent_state_in_order(
+        &self,
+        customer: CustomerId,
+        category: &str,
+    ) -> Result<Option<ConsentState>> {
+        let customer = self.live_id(customer);
+        let key = keys::consent_key(customer, category);
+        let generation = self.in_order.consent_writes.load(Ordering::Acquire);
+        let found = match self.in_order.consent.try_lock() {
+            Ok(mut cursor) => cursor
+                .entries(&self.consent, generation, customer)
+                .map_err(|e| self.sled(e))?
+                .map(|entries| find(entries, &key)),
+            // Another thread is reading in order; this read goes direct.
+            Err(_) => None,
+        };
+        let bytes = match found {
+            Some(found) => found,
+            None => self.consent.get(&key).map_err(|e| self.sled(e))?,
+        };
+        bytes
+            .map(|bytes| super::decode("consent state", &bytes))
+            .transpose()
+    }
+
+    /// How many of a customer's events match `query`, counting no further than `limit`;
+    /// [`Store::count_events`], fast when customers come in ascending id order.
+    pub fn count_events_in_order(
+        &self,
+        customer: CustomerId,
+        query: &EventQuery,
+        limit: u64,
+    ) -> Result<u64> {
+        let customer = self.live_id(customer);
+        let generation = self.in_order.event_writes.load(Ordering::Acquire);
+        if let Ok(mut cursor) = self.in_order.events.try_lock() {
+            let entries = cursor
+                .entries(&self.events, generation, customer)
+                .map_err(|e| self.sled(e))?;
+            if let Some(entries) = entries {
+                return count_matching(entries, query, limit);
+            }
+        }
+        let mut count = 0;
+        for event in self.find_events(customer, query) {
+            event?;
+            count += 1;
+            if count >= limit {
+                break;
+            }
+        }
+        Ok(count)
+    }
+}
+
+fn find(entries: &[(IVec, IVec)], key: &[u8]) -> Option<IVec> {
+    entries
+        .iter()
+        .find(|(entry_key, _)| entry_key.as_ref() == key)
+        .map(|(_, value)| value.clone())
+}
+
+/// Counts matching events among one customer's history entries; an event of another type is
+/// recognised from its type alone, without decoding its properties.
+fn count_matching(entries: &[(IVec, IVec)], query: &EventQuery, limit: u64) -> Result<u64> {
+    let mut count = 0;
+    for (key, value) in entries {
+        if count >= limit {
+            break;
+        }
+        let time = keys::decode_event_key(key).map(|(_, at, _)| at);
+        let in_window = time.is_some_and(|at| {
+            query.since.is_none_or(|since| at >= since)
+                && query.until.is_none_or(|until| at < until)
+        });
+        if time.is_some() && !in_window {
+            continue;
+        }
+        if let Ok(peek) = serde_json::from_slice::<EventType<'_>>(value) {
+            if peek.event_type != query.event_type {
+                continue;
+            }
+        }
+        let event: Event = decode_event(key, value)?;
+        if query.matches(&event) {
+            count += 1;
+        }
+    }
+    Ok(count)
+}
+
+#[cfg(test)]
+#[path = "in_order/tests.rs"]
+mod tests;
