@@ -92,7 +92,7 @@ impl RunContext {
         event: Option<&serde_json::Value>,
         now: DateTime<Utc>,
     ) -> Value {
-        let mut map: Map<String, serde_json::Value> = customer.properties.clone();
+        let mut map: Map<String, serde_json::Value> = customer.properties.to_map();
         map.insert("id".into(), customer.id.into());
         if let Some(email) = customer.value("email") {
             map.insert("email".into(), email);

@@ -5,12 +5,14 @@
 //! implement [`CustomerAccess`]; the engine's own types keep it independent of how the store
 //! encodes customers.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use super::error::Result;
+use super::properties::Properties;
 
 /// A customer as the engine sees it.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -22,10 +24,14 @@ pub struct CustomerView {
     /// Klaviyo profile id, if any.
     pub klaviyo_id: Option<String>,
     /// Properties by name.
-    pub properties: Map<String, Value>,
+    pub properties: Properties,
 }
 
 impl CustomerView {
+    fn property(&self, name: &str) -> Option<Value> {
+        self.properties.get(name).map(Cow::into_owned)
+    }
+
     /// A property; `email`, `klaviyo_id` and `id` address the identifiers.
     pub fn value(&self, name: &str) -> Option<Value> {
         match name {
@@ -34,13 +40,13 @@ impl CustomerView {
                 .email
                 .clone()
                 .map(Value::from)
-                .or_else(|| self.properties.get("email").cloned()),
+                .or_else(|| self.property("email")),
             "klaviyo_id" => self
                 .klaviyo_id
                 .clone()
                 .map(Value::from)
-                .or_else(|| self.properties.get("klaviyo_id").cloned()),
-            _ => self.properties.get(name).cloned(),
+                .or_else(|| self.property("klaviyo_id")),
+            _ => self.property(name),
         }
     }
 }

@@ -89,7 +89,7 @@ impl CustomerAccess for MemoryCustomers {
         _at: DateTime<Utc>,
     ) -> Result<()> {
         if let Some(customer) = self.inner().customers.get_mut(&id) {
-            apply(&mut customer.properties, properties);
+            apply(customer.properties.make_mut(), properties);
         }
         Ok(())
     }

@@ -48,7 +48,7 @@ impl Overlay {
 
     fn patch(&self, mut customer: CustomerView) -> CustomerView {
         if let Some(patch) = self.writes().properties.get(&customer.id) {
-            apply(&mut customer.properties, patch);
+            apply(customer.properties.make_mut(), patch);
         }
         customer
     }

@@ -7,7 +7,8 @@ use super::customers::{
     CustomerAccess, CustomerEvent, CustomerView, EventMatch, Flow, LoggedCustomerEvent,
 };
 use super::error::{EngineError, Result};
-use crate::store::{Customer, CustomerId, Event, EventQuery, Store, StoreError};
+use super::properties::Properties;
+use crate::store::{Customer, CustomerId, Event, EventQuery, RawCustomer, Store, StoreError};
 
 fn store_error(error: StoreError) -> EngineError {
     EngineError::Store(error.to_string())
@@ -18,7 +19,19 @@ fn view(customer: Customer) -> CustomerView {
         id: customer.id.0,
         email: customer.email_id,
         klaviyo_id: customer.klaviyo_id,
-        properties: customer.properties,
+        properties: customer.properties.into(),
+    }
+}
+
+fn raw_view(customer: RawCustomer) -> CustomerView {
+    CustomerView {
+        id: customer.id.0,
+        email: customer.email_id,
+        klaviyo_id: customer.klaviyo_id,
+        properties: match customer.properties {
+            Some(object) => Properties::from_json(customer.record, object),
+            None => Properties::default(),
+        },
     }
 }
 
@@ -32,8 +45,9 @@ fn event(event: Event) -> CustomerEvent {
 
 impl CustomerAccess for Store {
     fn for_each_customer(&self, visit: &mut dyn FnMut(CustomerView) -> Result<Flow>) -> Result<()> {
-        for customer in self.customers() {
-            if visit(view(customer.map_err(store_error)?))? == Flow::Stop {
+        // Properties stay undecoded until a condition or a template reads them.
+        for customer in self.raw_customers() {
+            if visit(raw_view(customer.map_err(store_error)?))? == Flow::Stop {
                 break;
             }
         }

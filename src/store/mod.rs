@@ -34,6 +34,7 @@ pub mod keys;
 mod lock_wait;
 mod prefix_cursor;
 mod query;
+mod raw_customer;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64};
@@ -44,6 +45,7 @@ pub use consent::{ConsentAction, ConsentState};
 pub use customer::{Customer, CustomerRecord, StoredCustomer, UpsertOutcome};
 pub use event::{Event, LoggedEvent, StoredEvent};
 pub use query::EventQuery;
+pub use raw_customer::RawCustomer;
 
 /// Cache size of the sled page cache (DESIGN §8 measured with this size).
 const CACHE_CAPACITY: u64 = 64 * 1024 * 1024;

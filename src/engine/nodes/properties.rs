@@ -39,7 +39,7 @@ impl Wave<'_> {
         self.env
             .access
             .set_properties(token.customer.id, &properties, self.now)?;
-        crate::engine::overlay::apply(&mut token.customer.properties, &properties);
+        crate::engine::overlay::apply(token.customer.properties.make_mut(), &properties);
         token.effects = true;
         self.leave(node, token, Port::Next, true)
     }
