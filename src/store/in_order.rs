@@ -52,23 +52,20 @@ impl Store {
         category: &str,
     ) -> Result<Option<ConsentState>> {
         let customer = self.live_id(customer);
-        let key = keys::consent_key(customer, category);
         let generation = self.in_order.consent_writes.load(Ordering::Acquire);
-        let found = match self.in_order.consent.try_lock() {
-            Ok(mut cursor) => cursor
+        // Another thread reading in order holds the cursor; this read then goes direct.
+        if let Ok(mut cursor) = self.in_order.consent.try_lock() {
+            let entries = cursor
                 .entries(&self.consent, generation, customer)
-                .map_err(|e| self.sled(e))?
-                .map(|entries| find(entries, &key)),
-            // Another thread is reading in order; this read goes direct.
-            Err(_) => None,
-        };
-        let bytes = match found {
-            Some(found) => found,
-            None => self.consent.get(&key).map_err(|e| self.sled(e))?,
-        };
-        bytes
-            .map(|bytes| super::decode("consent state", &bytes))
-            .transpose()
+                .map_err(|e| self.sled(e))?;
+            if let Some(entries) = entries {
+                let key = keys::consent_key(customer, category);
+                return find(entries, &key)
+                    .map(|bytes| super::decode("consent state", bytes))
+                    .transpose();
+            }
+        }
+        self.consent_state(customer, category)
     }
 
     /// How many of a customer's events match `query`, counting no further than `limit`;
@@ -89,23 +86,15 @@ impl Store {
                 return count_matching(entries, query, limit);
             }
         }
-        let mut count = 0;
-        for event in self.find_events(customer, query) {
-            event?;
-            count += 1;
-            if count >= limit {
-                break;
-            }
-        }
-        Ok(count)
+        self.count_events_up_to(customer, query, limit)
     }
 }
 
-fn find(entries: &[(IVec, IVec)], key: &[u8]) -> Option<IVec> {
+fn find<'a>(entries: &'a [(IVec, IVec)], key: &[u8]) -> Option<&'a IVec> {
     entries
         .iter()
         .find(|(entry_key, _)| entry_key.as_ref() == key)
-        .map(|(_, value)| value.clone())
+        .map(|(_, value)| value)
 }
 
 /// Counts matching events among one customer's history entries; an event of another type is

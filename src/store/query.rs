@@ -121,8 +121,21 @@ impl Store {
 
     /// How many events of a customer match a query.
     pub fn count_events(&self, customer: CustomerId, query: &EventQuery) -> Result<u64> {
+        self.count_events_up_to(customer, query, u64::MAX)
+    }
+
+    /// How many of a customer's events match `query`, counting no further than `limit`.
+    pub fn count_events_up_to(
+        &self,
+        customer: CustomerId,
+        query: &EventQuery,
+        limit: u64,
+    ) -> Result<u64> {
         let mut count = 0;
         for event in self.find_events(customer, query) {
+            if count >= limit {
+                break;
+            }
             event?;
             count += 1;
         }

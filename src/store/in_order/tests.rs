@@ -121,3 +121,20 @@ fn counts_stop_at_the_limit_and_keep_to_the_window() {
     let other = EventQuery::of_type("campaign").with("action", "bounced");
     assert_eq!(store.count_events_in_order(ids[3], &other, 9).unwrap(), 0);
 }
+
+#[test]
+fn direct_counts_stop_at_the_same_limit() {
+    let (store, ids) = store();
+    let query = EventQuery::of_type("campaign").with("action", "delivered");
+    let all = store.count_events(ids[3], &query).unwrap();
+    assert!(
+        all > 2,
+        "the fixture gives this customer more than two sends"
+    );
+    assert_eq!(store.count_events_up_to(ids[3], &query, 2).unwrap(), 2);
+    assert_eq!(store.count_events_up_to(ids[3], &query, 0).unwrap(), 0);
+    assert_eq!(
+        store.count_events_up_to(ids[3], &query, u64::MAX).unwrap(),
+        all
+    );
+}
