@@ -52,20 +52,23 @@ impl Store {
         category: &str,
     ) -> Result<Option<ConsentState>> {
         let customer = self.live_id(customer);
-        let generation = self.in_order.consent_writes.load(Ordering::Acquire);
-        // Another thread reading in order holds the cursor; this read then goes direct.
-        if let Ok(mut cursor) = self.in_order.consent.try_lock() {
-            let entries = cursor
-                .entries(&self.consent, generation, customer)
-                .map_err(|e| self.sled(e))?;
-            if let Some(entries) = entries {
-                let key = keys::consent_key(customer, category);
-                return find(entries, &key)
+        let reads = &self.in_order;
+        let key = keys::consent_key(customer, category);
+        let found = self.with_cursor(
+            &reads.consent,
+            &self.consent,
+            &reads.consent_writes,
+            customer,
+            |entries| {
+                find(entries, &key)
                     .map(|bytes| super::decode("consent state", bytes))
-                    .transpose();
-            }
+                    .transpose()
+            },
+        )?;
+        match found {
+            Some(state) => Ok(state),
+            None => self.consent_state(customer, category),
         }
-        self.consent_state(customer, category)
     }
 
     /// How many of a customer's events match `query`, counting no further than `limit`;
@@ -77,16 +80,42 @@ impl Store {
         limit: u64,
     ) -> Result<u64> {
         let customer = self.live_id(customer);
-        let generation = self.in_order.event_writes.load(Ordering::Acquire);
-        if let Ok(mut cursor) = self.in_order.events.try_lock() {
-            let entries = cursor
-                .entries(&self.events, generation, customer)
-                .map_err(|e| self.sled(e))?;
-            if let Some(entries) = entries {
-                return count_matching(entries, query, limit);
-            }
+        let reads = &self.in_order;
+        let counted = self.with_cursor(
+            &reads.events,
+            &self.events,
+            &reads.event_writes,
+            customer,
+            |entries| count_matching(entries, query, limit),
+        )?;
+        match counted {
+            Some(count) => Ok(count),
+            None => self.count_events_up_to(customer, query, limit),
         }
-        self.count_events_up_to(customer, query, limit)
+    }
+
+    /// `read` applied to `customer`'s entries in `tree` through `cursor`; `None` when the
+    /// caller must read directly: another thread holds the cursor, or the customer has more
+    /// entries than a cursor buffers.
+    fn with_cursor<T>(
+        &self,
+        cursor: &Mutex<PrefixCursor>,
+        tree: &sled::Tree,
+        writes: &AtomicU64,
+        customer: CustomerId,
+        read: impl FnOnce(&[(IVec, IVec)]) -> Result<T>,
+    ) -> Result<Option<T>> {
+        let generation = writes.load(Ordering::Acquire);
+        let Ok(mut cursor) = cursor.try_lock() else {
+            return Ok(None);
+        };
+        match cursor
+            .entries(tree, generation, customer)
+            .map_err(|e| self.sled(e))?
+        {
+            Some(entries) => read(entries).map(Some),
+            None => Ok(None),
+        }
     }
 }
 
