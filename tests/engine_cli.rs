@@ -217,7 +217,7 @@ fn run_stops_cleanly_on_sigterm() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(String::from_utf8_lossy(&output.stderr).contains("stopping after the current wave"));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("stopping at the next e-mail or wave"));
 }
 
 #[test]

@@ -133,6 +133,11 @@ impl Commit {
             .push((keys::ledger(run, node, customer), Some(vec![state.byte()])));
     }
 
+    /// Deletes a ledger entry (an e-mail intent taken back before the message was sent).
+    pub fn clear_ledger(&mut self, run: RunId, node: u32, customer: u64) {
+        self.ops.push((keys::ledger(run, node, customer), None));
+    }
+
     /// Adds to a campaign-event statistic.
     pub fn stat(&mut self, scenario: &str, date: NaiveDate, group: &str, action: &str, delta: i64) {
         *self
