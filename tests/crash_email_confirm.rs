@@ -32,7 +32,10 @@ fn tick_with_kills(dir: &Path, smtp: &SmtpServer, kills: u32, spread: usize, see
     for _ in 0..kills {
         let start = smtp.accepted();
         let wanted = start + rng.random_range(1..spread);
-        let mut child = warmup(dir).args(["tick", "--now", SEND_AT]).spawn().unwrap();
+        let mut child = warmup(dir)
+            .args(["tick", "--now", SEND_AT])
+            .spawn()
+            .unwrap();
         let deadline = Instant::now() + Duration::from_secs(60);
         let finished = loop {
             if let Some(status) = child.try_wait().unwrap() {
@@ -52,7 +55,10 @@ fn tick_with_kills(dir: &Path, smtp: &SmtpServer, kills: u32, spread: usize, see
         }
         killed += 1;
     }
-    let status = warmup(dir).args(["tick", "--now", SEND_AT]).status().unwrap();
+    let status = warmup(dir)
+        .args(["tick", "--now", SEND_AT])
+        .status()
+        .unwrap();
     assert!(status.success(), "a clean tick failed");
     killed
 }
@@ -94,7 +100,9 @@ fn killed_wave(smtp: &SmtpServer, customers: usize, spread: usize, seed: u64) ->
         );
     }
     assert!(
-        entries.values().all(|state| matches!(state, LedgerState::Done | LedgerState::Uncertain)),
+        entries
+            .values()
+            .all(|state| matches!(state, LedgerState::Done | LedgerState::Uncertain)),
         "open intents or failures left"
     );
     eprintln!(

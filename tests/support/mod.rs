@@ -3,10 +3,10 @@
 
 pub mod email_setup;
 pub mod email_tick;
+pub mod email_wave;
 pub mod fake_klaviyo;
 pub mod fake_klaviyo_routes;
 pub mod scripted_http;
-pub mod email_wave;
 pub mod smtp_server;
 pub mod tls;
 pub mod webhook_setup;
