@@ -158,3 +158,86 @@ impl<'a> Confirmations<'a> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(state: &EngineState, customer: u64) -> Option<LedgerState> {
+        state.ledger(7, 3, customer).unwrap()
+    }
+
+    #[test]
+    fn the_first_intent_is_written_alone_and_groups_grow_with_a_fast_transport() {
+        let state = EngineState::in_memory();
+        let upcoming: Vec<u64> = (1..=100).collect();
+        let mut ledger = Confirmations::new(&state, false, 7, 3);
+        ledger.before_send(&upcoming).unwrap();
+        assert_eq!(entry(&state, 1), Some(LedgerState::Intent));
+        assert_eq!(entry(&state, 2), None, "only the first message's intent");
+        ledger.after_send(1, LedgerState::Done, None).unwrap();
+        // An instant transport: the next group is as large as allowed.
+        ledger.before_send(&upcoming[1..]).unwrap();
+        assert_eq!(
+            entry(&state, 1),
+            Some(LedgerState::Done),
+            "written with the intents"
+        );
+        let intents = (2..=100)
+            .filter(|&c| entry(&state, c) == Some(LedgerState::Intent))
+            .count();
+        // As large as allowed, unless this test was descheduled for milliseconds.
+        assert!((2..=MAX_GROUP).contains(&intents), "{intents} intents");
+    }
+
+    #[test]
+    fn a_slow_transport_gets_one_intent_per_message() {
+        let state = EngineState::in_memory();
+        let upcoming = [1, 2, 3];
+        let mut ledger = Confirmations::new(&state, false, 7, 3);
+        for position in 0..upcoming.len() {
+            ledger.before_send(&upcoming[position..]).unwrap();
+            let customer = upcoming[position];
+            assert_eq!(entry(&state, customer), Some(LedgerState::Intent));
+            for &later in &upcoming[position + 1..] {
+                assert_eq!(entry(&state, later), None);
+            }
+            std::thread::sleep(WINDOW + Duration::from_millis(5));
+            ledger
+                .after_send(customer, LedgerState::Done, None)
+                .unwrap();
+            assert_eq!(
+                entry(&state, customer),
+                Some(LedgerState::Done),
+                "flushed once the window passed"
+            );
+        }
+        ledger.finish().unwrap();
+    }
+
+    #[test]
+    fn finishing_takes_back_intents_never_sent_and_keeps_outcomes_and_stats() {
+        let state = EngineState::in_memory();
+        let upcoming: Vec<u64> = (1..=40).collect();
+        let mut ledger = Confirmations::new(&state, false, 7, 3);
+        ledger.before_send(&upcoming).unwrap();
+        ledger.after_send(1, LedgerState::Done, None).unwrap();
+        ledger.before_send(&upcoming[1..]).unwrap();
+        let date = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let stat = Stat {
+            scenario: "s".into(),
+            date,
+            group: "gmail".into(),
+            action: "failed",
+        };
+        ledger
+            .after_send(2, LedgerState::Failed, Some(stat))
+            .unwrap();
+        // Stopped here: customers 3.. were reserved but never handed to the transport.
+        ledger.finish().unwrap();
+        assert_eq!(entry(&state, 1), Some(LedgerState::Done));
+        assert_eq!(entry(&state, 2), Some(LedgerState::Failed));
+        assert!((3..=40).all(|c| entry(&state, c).is_none()));
+        assert_eq!(state.stat("s", date, "gmail", "failed").unwrap(), 1);
+    }
+}
