@@ -2,16 +2,20 @@
 //! (systemd waits 90 s before it kills): a wave of 2,000 e-mails to a slow loopback SMTP
 //! receiver (at least 5 ms a message, 10 s for the wave) is stopped a moment after it began
 //! sending; `run` exits 0 within a few seconds with every sent e-mail confirmed and none
-//! uncertain, and the next start sends the rest, each customer once.
+//! uncertain, and the next start sends the rest, each customer once. Webhook waves stop the
+//! same way, between two calls.
 
 mod support;
 
-use std::process::{Command, Stdio};
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use chrono::{DurationRound, Utc};
 use support::email_wave::{import_customers, ledger, received, warmup, write_project};
+use support::fake_klaviyo::{FakeKlaviyo, Options};
 use support::smtp_server::SmtpServer;
 use warmup::engine::state::LedgerState;
 
@@ -30,33 +34,24 @@ async fn sigterm_stops_a_long_wave_at_the_next_email_and_the_next_start_sends_th
     drop(smtp);
 }
 
-fn stop_and_resume(smtp: &SmtpServer) {
-    let dir = tempfile::tempdir().unwrap();
-    // Due at the start of this minute (real time: `run` has no --now).
+/// An `on_date` trigger due at the start of this minute (`run` has no --now), leading to
+/// `next`, and an instant before it to register the scenario at.
+fn due_now(next: &str) -> (String, String) {
     let at = Utc::now()
         .duration_trunc(chrono::Duration::minutes(1))
         .unwrap();
     let trigger = format!(
-        r#"{{ kind: on_date, at: "{}", next: mail }}"#,
+        r#"{{ kind: on_date, at: "{}", next: {next} }}"#,
         at.format("%Y-%m-%dT%H:%M")
     );
-    write_project(dir.path(), smtp.port, &trigger);
-    let people = import_customers(dir.path(), CUSTOMERS);
-    let before = (at - chrono::Duration::minutes(2)).to_rfc3339();
-    assert!(warmup(dir.path())
-        .args(["tick", "--now", &before])
-        .status()
-        .unwrap()
-        .success());
+    (trigger, (at - chrono::Duration::minutes(2)).to_rfc3339())
+}
 
-    let mut child = warmup(dir.path())
-        .arg("run")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+/// Sends SIGTERM to `run` once `started` holds; checks that it stops cleanly and soon.
+fn stop_once(mut child: Child, started: impl Fn() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(60);
-    while smtp.accepted() < 50 {
-        assert!(Instant::now() < deadline, "run sends nothing");
+    while !started() {
+        assert!(Instant::now() < deadline, "run does nothing");
         assert!(child.try_wait().unwrap().is_none(), "run exited early");
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -78,6 +73,25 @@ fn stop_and_resume(smtp: &SmtpServer) {
         stderr.contains("stopped before the end of the wave"),
         "{stderr}"
     );
+}
+
+fn stop_and_resume(smtp: &SmtpServer) {
+    let dir = tempfile::tempdir().unwrap();
+    let (trigger, before) = due_now("mail");
+    write_project(dir.path(), smtp.port, &trigger);
+    let people = import_customers(dir.path(), CUSTOMERS);
+    assert!(warmup(dir.path())
+        .args(["tick", "--now", &before])
+        .status()
+        .unwrap()
+        .success());
+
+    let child = warmup(dir.path())
+        .arg("run")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    stop_once(child, || smtp.accepted() >= 50);
 
     std::thread::sleep(Duration::from_millis(100));
     let sent = received(smtp);
@@ -103,4 +117,101 @@ fn stop_and_resume(smtp: &SmtpServer) {
     let entries = ledger(dir.path());
     assert_eq!(entries.len(), CUSTOMERS);
     assert!(entries.values().all(|state| *state == LedgerState::Done));
+}
+
+/// A project whose one wave adds every customer to a Klaviyo list, one call each, at 50
+/// calls a second.
+fn write_webhook_project(dir: &Path, klaviyo: &str, api_key: &str, trigger: &str) {
+    let project = format!(
+        r#"timezone: UTC
+store: .warmup
+scenarios: [scenarios/hooks.yaml]
+consent_categories:
+  newsletter: {{ description: News by e-mail. }}
+auth:
+  klaviyo:
+    secret: {{ file: klaviyo.key }}
+    headers:
+      Authorization: "Klaviyo-API-Key {{{{ secret }}}}"
+    base_url: {klaviyo}
+    revision: "2026-07-15"
+    rate_limit: {{ per_second: 50, concurrency: 1 }}
+"#
+    );
+    std::fs::write(dir.join("warmup.yaml"), project).unwrap();
+    std::fs::write(dir.join("klaviyo.key"), api_key).unwrap();
+    let scenario = format!(
+        r#"name: hooks
+nodes:
+  start: {trigger}
+  add: {{ kind: webhook, preset: klaviyo.add_to_list, auth: klaviyo, with: {{ list_id: XyZ123 }} }}
+"#
+    );
+    std::fs::create_dir_all(dir.join("scenarios")).unwrap();
+    std::fs::write(dir.join("scenarios/hooks.yaml"), scenario).unwrap();
+    let mut csv = String::from("Email,Klaviyo ID\n");
+    for i in 0..1000 {
+        csv.push_str(&format!("person{i:04}@example.com,01KPROFILE{i:016}\n"));
+    }
+    std::fs::write(dir.join("customers.csv"), csv).unwrap();
+    let status = warmup(dir)
+        .args(["import", "customers", "customers.csv"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Profile ids added to the list, with their multiplicity.
+fn listed(klaviyo: &FakeKlaviyo) -> HashMap<String, u32> {
+    let mut seen = HashMap::new();
+    for request in klaviyo.requests() {
+        for entry in request.json()["data"].as_array().expect("a JSON:API list") {
+            let id = entry["id"].as_str().expect("a profile id").to_owned();
+            *seen.entry(id).or_default() += 1;
+        }
+    }
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_a_long_webhook_wave_between_two_calls() {
+    let klaviyo = FakeKlaviyo::start(Options::default()).await;
+    let klaviyo = tokio::task::spawn_blocking(move || {
+        let dir = tempfile::tempdir().unwrap();
+        let (trigger, before) = due_now("add");
+        let key = Options::default().api_key;
+        write_webhook_project(dir.path(), &klaviyo.base_url, &key, &trigger);
+        assert!(warmup(dir.path())
+            .args(["tick", "--now", &before])
+            .status()
+            .unwrap()
+            .success());
+        let child = warmup(dir.path())
+            .arg("run")
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        stop_once(child, || klaviyo.count() >= 20);
+        let calls = klaviyo.count();
+        assert!(calls < 500, "{calls} calls before the stop");
+        assert!(
+            listed(&klaviyo).values().all(|n| *n == 1),
+            "a call repeated"
+        );
+        // The rest at full speed.
+        let project = std::fs::read_to_string(dir.path().join("warmup.yaml")).unwrap();
+        let project = project.replace("per_second: 50", "per_second: 1000");
+        std::fs::write(dir.path().join("warmup.yaml"), project).unwrap();
+        assert!(warmup(dir.path()).arg("tick").status().unwrap().success());
+        let listed = listed(&klaviyo);
+        assert_eq!(listed.len(), 1000, "everyone reached the list");
+        assert!(
+            listed.values().all(|n| *n == 1),
+            "a call repeated after the stop"
+        );
+        klaviyo
+    })
+    .await
+    .unwrap();
+    drop(klaviyo);
 }

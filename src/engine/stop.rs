@@ -7,6 +7,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use crate::engine::error::{EngineError, Result};
+
 /// Shared between the engine and whoever may ask it to stop; cloning shares the flag.
 #[derive(Debug, Clone, Default)]
 pub struct StopFlag(Arc<AtomicBool>);
@@ -25,5 +27,21 @@ impl StopFlag {
     /// Whether a stop was asked for.
     pub fn requested(&self) -> bool {
         self.0.load(Ordering::SeqCst)
+    }
+}
+
+impl crate::engine::wave::Wave<'_> {
+    /// A point between two side effects where a wave may stop: when a stop was requested,
+    /// commits what the wave settled and returns [`EngineError::Stopped`]. Tokens still in
+    /// flight are not written, so they stay due (parked, or not yet entered).
+    pub(crate) fn stop_point(&mut self) -> Result<()> {
+        if !self.env.stop.requested() {
+            return Ok(());
+        }
+        self.env.state.commit(std::mem::take(&mut self.commit))?;
+        if self.env.durable {
+            self.env.state.flush()?;
+        }
+        Err(EngineError::Stopped)
     }
 }

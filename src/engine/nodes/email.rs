@@ -49,10 +49,7 @@ impl Wave<'_> {
         let result = self.email_send(node, email, to_send);
         if matches!(result, Err(EngineError::Stopped)) {
             // What the wave settled so far is kept; the tokens not sent stay due.
-            self.env.state.commit(std::mem::take(&mut self.commit))?;
-            if self.env.durable {
-                self.env.state.flush()?;
-            }
+            return self.stop_point();
         }
         result
     }
