@@ -217,7 +217,8 @@ fn run_stops_cleanly_on_sigterm() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(String::from_utf8_lossy(&output.stderr).contains("stopping at the next e-mail or wave"));
+    assert!(String::from_utf8_lossy(&output.stderr)
+        .contains("stopping at the next e-mail, webhook call or wave"));
 }
 
 #[test]

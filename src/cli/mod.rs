@@ -57,7 +57,7 @@ pub enum Command {
     Simulate(simulate::SimulateArgs),
     /// Run everything that is due now (or at --now) and exit: for cron or a systemd timer.
     Tick(tick::TickArgs),
-    /// Run the engine until interrupted (SIGINT/SIGTERM stop it at the next e-mail or wave).
+    /// Run the engine until interrupted (SIGINT/SIGTERM stop it at the next e-mail, call or wave).
     Run(run::RunArgs),
     /// Show runs and their versions, per-node counts, parked tokens and next fires.
     Status(status::StatusArgs),

@@ -97,7 +97,7 @@ async fn serve(
     tracker.spawn(async move {
         tokio::select! {
             () = shutdown => {
-                eprintln!("stopping at the next e-mail or wave");
+                eprintln!("stopping at the next e-mail, webhook call or wave");
                 stop.request();
                 signals.cancel();
             }
