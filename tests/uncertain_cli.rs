@@ -1,7 +1,8 @@
-//! `warmup uncertain list|dismiss|resend` through the binary: two ticks aborted right after
-//! flushing the intent of their first e-mail leave two customers' e-mails uncertain (never
-//! sent); an operator lists them, dismisses one and resends the other, which goes out once
-//! and is recorded in the ledger and the customer's events; nothing is resent twice.
+//! `warmup uncertain list|dismiss|resend` through the binary: three ticks aborted right after
+//! flushing the intent of their first e-mail leave three customers' e-mails uncertain (never
+//! sent); an operator lists them, dismisses one, resends one the server refuses (exit 1, the
+//! e-mail is failed) and resends the last, which goes out once and is recorded in the ledger
+//! and the customer's events; nothing is resent twice.
 
 mod support;
 
@@ -75,14 +76,15 @@ fn settle_uncertain(smtp: &SmtpServer) {
         "{listed}"
     );
     tick_aborting_before_the_first_send(dir);
+    tick_aborting_before_the_first_send(dir);
     let status = warmup(dir)
         .args(["tick", "--now", SEND_AT])
         .status()
         .unwrap();
     assert!(status.success());
     let got = received(smtp);
-    assert_eq!(got.len(), 3, "{got:?}");
-    assert!(!got.contains_key(&people[0]) && !got.contains_key(&people[1]));
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(people[..3].iter().all(|p| !got.contains_key(p)));
 
     let json = stdout(&output(dir, &["uncertain", "list", "--json"]));
     let rows: serde_json::Value = serde_json::from_str(&json).unwrap();
@@ -93,11 +95,25 @@ fn settle_uncertain(smtp: &SmtpServer) {
               "email": people[0], "state": "uncertain" },
             { "run": 1, "scenario": "wave", "node": "mail", "customer": 2,
               "email": people[1], "state": "uncertain" },
+            { "run": 1, "scenario": "wave", "node": "mail", "customer": 3,
+              "email": people[2], "state": "uncertain" },
         ])
     );
 
     let dismissed = stdout(&output(dir, &["uncertain", "dismiss", "1", &people[0]]));
     assert_eq!(dismissed, "dismissed 1 uncertain e-mail(s)\n");
+    smtp.state
+        .reject
+        .lock()
+        .unwrap()
+        .insert(people[2].clone(), (550, "5.1.1 No such user".into()));
+    let refused = output(dir, &["uncertain", "resend", "1", "#3"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stdout).contains(&format!(
+        "run 1 node mail customer 3 {}: bounced: 550",
+        people[2]
+    )));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("1 of 1 resent e-mail(s) failed"));
     let resent = stdout(&output(dir, &["uncertain", "resend", "--all"]));
     assert_eq!(
         resent,
@@ -140,10 +156,11 @@ fn settle_uncertain(smtp: &SmtpServer) {
         .status()
         .unwrap()
         .success());
-    assert_eq!(received(smtp).len(), 4, "a later tick sent something");
+    assert_eq!(received(smtp).len(), 3, "a later tick sent something");
 
     let entries = ledger(dir);
     assert_eq!(entries[&people[0]], LedgerState::Dismissed);
     assert_eq!(entries[&people[1]], LedgerState::Done);
-    assert!(people[2..].iter().all(|p| entries[p] == LedgerState::Done));
+    assert_eq!(entries[&people[2]], LedgerState::Failed);
+    assert!(people[3..].iter().all(|p| entries[p] == LedgerState::Done));
 }
