@@ -35,16 +35,33 @@ async fn sigterm_stops_a_long_wave_at_the_next_email_and_the_next_start_sends_th
 }
 
 /// An `on_date` trigger due at the start of this minute (`run` has no --now), leading to
-/// `next`, and an instant before it to register the scenario at.
-fn due_now(next: &str) -> (String, String) {
+/// `next`, and an instant before it to register the scenario at. The project's time zone is
+/// set far from local midnight, so the wave is never late past the end of its day.
+fn due_now(next: &str) -> (String, String, &'static str) {
     let at = Utc::now()
         .duration_trunc(chrono::Duration::minutes(1))
         .unwrap();
+    let (zone, offset) = match chrono::Timelike::hour(&at) {
+        6..=17 => ("UTC", 0),
+        _ => ("Etc/GMT+12", -12),
+    };
+    let local = at + chrono::Duration::hours(offset);
     let trigger = format!(
         r#"{{ kind: on_date, at: "{}", next: {next} }}"#,
-        at.format("%Y-%m-%dT%H:%M")
+        local.format("%Y-%m-%dT%H:%M")
     );
-    (trigger, (at - chrono::Duration::minutes(2)).to_rfc3339())
+    (
+        trigger,
+        (at - chrono::Duration::minutes(2)).to_rfc3339(),
+        zone,
+    )
+}
+
+/// Sets the project's time zone.
+fn set_zone(dir: &Path, zone: &str) {
+    let project = std::fs::read_to_string(dir.join("warmup.yaml")).unwrap();
+    let project = project.replace("timezone: UTC", &format!("timezone: {zone}"));
+    std::fs::write(dir.join("warmup.yaml"), project).unwrap();
 }
 
 /// Sends SIGTERM to `run` once `started` holds; checks that it stops cleanly and soon.
@@ -77,8 +94,9 @@ fn stop_once(mut child: Child, started: impl Fn() -> bool) {
 
 fn stop_and_resume(smtp: &SmtpServer) {
     let dir = tempfile::tempdir().unwrap();
-    let (trigger, before) = due_now("mail");
+    let (trigger, before, zone) = due_now("mail");
     write_project(dir.path(), smtp.port, &trigger);
+    set_zone(dir.path(), zone);
     let people = import_customers(dir.path(), CUSTOMERS);
     assert!(warmup(dir.path())
         .args(["tick", "--now", &before])
@@ -178,9 +196,10 @@ async fn sigterm_stops_a_long_webhook_wave_between_two_calls() {
     let klaviyo = FakeKlaviyo::start(Options::default()).await;
     let klaviyo = tokio::task::spawn_blocking(move || {
         let dir = tempfile::tempdir().unwrap();
-        let (trigger, before) = due_now("add");
+        let (trigger, before, zone) = due_now("add");
         let key = Options::default().api_key;
         write_webhook_project(dir.path(), &klaviyo.base_url, &key, &trigger);
+        set_zone(dir.path(), zone);
         assert!(warmup(dir.path())
             .args(["tick", "--now", &before])
             .status()
