@@ -92,7 +92,7 @@ impl<'a> Confirmations<'a> {
         let mut commit = std::mem::take(&mut self.outcomes);
         // Not reached in order (cannot happen when sending in order): take them back.
         for stale in self.reserved.drain(..) {
-            commit.clear_ledger(self.run, self.node, stale);
+            commit.delete_ledger(self.run, self.node, stale);
         }
         for &next in upcoming.iter().take(self.group) {
             commit.ledger(self.run, self.node, next, LedgerState::Intent);
@@ -131,7 +131,7 @@ impl<'a> Confirmations<'a> {
     pub fn finish(mut self) -> Result<()> {
         let mut commit = std::mem::take(&mut self.outcomes);
         for customer in self.reserved.drain(..) {
-            commit.clear_ledger(self.run, self.node, customer);
+            commit.delete_ledger(self.run, self.node, customer);
         }
         if commit.is_empty() {
             return Ok(());

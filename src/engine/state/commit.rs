@@ -133,8 +133,8 @@ impl Commit {
             .push((keys::ledger(run, node, customer), Some(vec![state.byte()])));
     }
 
-    /// Deletes a ledger entry (an e-mail intent taken back before the message was sent).
-    pub fn clear_ledger(&mut self, run: RunId, node: u32, customer: u64) {
+    /// Deletes a ledger entry (it moved to another customer by a merge).
+    pub fn delete_ledger(&mut self, run: RunId, node: u32, customer: u64) {
         self.ops.push((keys::ledger(run, node, customer), None));
     }
 
