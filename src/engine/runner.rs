@@ -114,8 +114,8 @@ impl Engine {
         }
     }
 
-    /// The flag that stops this engine between e-mails and between waves (shutdown of
-    /// `warmup run`); a stopped tick returns [`EngineError::Stopped`].
+    /// The flag that stops this engine between e-mails, webhook calls and waves (shutdown
+    /// of `warmup run`); a stopped tick returns [`EngineError::Stopped`].
     pub fn stop_flag(&self) -> StopFlag {
         self.stop.clone()
     }
