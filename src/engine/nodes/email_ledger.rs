@@ -13,6 +13,10 @@
 //!
 //! Intents of customers never handed to the transport (a stop, an engine error) are taken
 //! back when the chunk ends, so they are sent at the next start instead of being reported.
+//!
+//! The `delivered` / `failed` statistic of a send (which limit guards read) is written in the
+//! same batch as its outcome, so it is counted once, exactly when the outcome is kept, also
+//! when the token itself is written only later (or, after a stop or crash, never).
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
