@@ -5,7 +5,8 @@
 //! message the receiver got is confirmed in the ledger or listed as uncertain, everyone got
 //! it or is uncertain, and each kill left only the messages in flight uncertain: at most one
 //! group of intents (a few milliseconds of sending) against a fast server, at most the one
-//! message in flight against a slow one.
+//! message in flight against a slow one. The `delivered` statistic counts each confirmed
+//! e-mail once.
 
 mod support;
 
@@ -14,7 +15,9 @@ use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use support::email_wave::{import_customers, ledger, received, warmup, write_project};
+use support::email_wave::{
+    delivered_stat, import_customers, ledger, received, warmup, write_project,
+};
 use support::smtp_server::SmtpServer;
 use warmup::engine::nodes::email_ledger::MAX_GROUP;
 use warmup::engine::state::LedgerState;
@@ -104,6 +107,15 @@ fn killed_wave(smtp: &SmtpServer, customers: usize, spread: usize, seed: u64) ->
             .values()
             .all(|state| matches!(state, LedgerState::Done | LedgerState::Uncertain)),
         "open intents or failures left"
+    );
+    let done = entries
+        .values()
+        .filter(|state| **state == LedgerState::Done)
+        .count();
+    assert_eq!(
+        delivered_stat(dir.path()),
+        done as u64,
+        "deliveries counted once per confirmed e-mail"
     );
     eprintln!(
         "{customers} customers: {kills} kills, {} uncertain, {} received",

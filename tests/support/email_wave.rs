@@ -102,6 +102,19 @@ pub fn ledger(dir: &Path) -> HashMap<String, LedgerState> {
     found
 }
 
+/// The `delivered` campaign statistic, summed over days and mailbox providers.
+pub fn delivered_stat(dir: &Path) -> u64 {
+    let store = Store::open(&dir.join(".warmup")).unwrap();
+    let state = EngineState::new(Box::new(SledKv::open(store.db()).unwrap()));
+    state
+        .stats()
+        .unwrap()
+        .iter()
+        .filter(|stat| stat.action == "delivered")
+        .map(|stat| stat.value)
+        .sum()
+}
+
 /// Recipients of the messages the receiver got, with their multiplicity.
 pub fn received(smtp: &super::smtp_server::SmtpServer) -> HashMap<String, u32> {
     let mut seen = HashMap::new();
