@@ -173,14 +173,13 @@ fn resend(
 ) -> anyhow::Result<()> {
     let mut failed = 0;
     for email in chosen {
-        let outcome = engine
-            .resend_email(email, Utc::now())
-            .with_context(|| format!("cannot resend the e-mail of run {}", email.run))?;
         let to = address(email.customer).unwrap_or_else(|| "(no e-mail address)".into());
-        let result = match outcome {
-            ActionOutcome::Done => "sent".to_owned(),
-            ActionOutcome::Failed(reason) => format!("failed: {reason}"),
-            ActionOutcome::Bounced(reason) => format!("bounced: {reason}"),
+        // One e-mail that cannot be resent (its customer is gone, say) does not stop the rest.
+        let result = match engine.resend_email(email, Utc::now()) {
+            Ok(ActionOutcome::Done) => "sent".to_owned(),
+            Ok(ActionOutcome::Failed(reason)) => format!("failed: {reason}"),
+            Ok(ActionOutcome::Bounced(reason)) => format!("bounced: {reason}"),
+            Err(error) => format!("not resent: {error}"),
         };
         if !matches!(result.as_str(), "sent") {
             failed += 1;
