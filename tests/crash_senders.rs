@@ -397,7 +397,7 @@ fn check(
 }
 
 /// E-mail of one run: at most once each; exactly once unless listed as uncertain, and at
-/// most one chunk left uncertain per crash.
+/// most one group of intents left uncertain per crash.
 fn check_emails(run: u64, passed: u64, day: &Day, unsure: &HashSet<&str>, smtp: &SmtpServer) {
     let received = recipients(smtp, day.messages);
     assert!(!received.is_empty(), "run {run}: no e-mail arrived");
@@ -416,7 +416,7 @@ fn check_emails(run: u64, passed: u64, day: &Day, unsure: &HashSet<&str>, smtp: 
     );
     let crashes: u32 = day.email_crashes.values().sum();
     assert!(
-        unsure.len() <= crashes as usize * 64,
+        unsure.len() <= crashes as usize * warmup::engine::nodes::email_ledger::MAX_GROUP,
         "run {run}: {} uncertain after {crashes} crashes",
         unsure.len()
     );

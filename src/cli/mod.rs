@@ -23,6 +23,7 @@ mod status;
 mod store;
 mod sync;
 mod tick;
+mod uncertain;
 mod validate;
 
 pub use invalid_input::InvalidInput;
@@ -56,7 +57,7 @@ pub enum Command {
     Simulate(simulate::SimulateArgs),
     /// Run everything that is due now (or at --now) and exit: for cron or a systemd timer.
     Tick(tick::TickArgs),
-    /// Run the engine until interrupted (SIGINT/SIGTERM finish the current wave first).
+    /// Run the engine until interrupted (SIGINT/SIGTERM stop it at the next e-mail, call or wave).
     Run(run::RunArgs),
     /// Show runs and their versions, per-node counts, parked tokens and next fires.
     Status(status::StatusArgs),
@@ -70,6 +71,8 @@ pub enum Command {
     KlaviyoFake(klaviyo_fake::KlaviyoFakeArgs),
     /// Sync customers, consent and campaign events from an external system (Klaviyo).
     Sync(sync::SyncArgs),
+    /// List the e-mails a crash left uncertain; dismiss or resend them deliberately.
+    Uncertain(uncertain::UncertainArgs),
 }
 
 /// Parses the command line, runs it, prints any error and returns the exit code.
@@ -99,6 +102,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(cli.project.as_deref(), args),
         Command::KlaviyoFake(args) => klaviyo_fake::run(args),
         Command::Sync(args) => sync::run(cli.project.as_deref(), args),
+        Command::Uncertain(args) => uncertain::run(cli.project.as_deref(), args),
     }
 }
 

@@ -67,7 +67,7 @@ pub(crate) fn describe(now: DateTime<Utc>, summary: &TickSummary) -> String {
     }
     if summary.uncertain > 0 {
         line.push_str(&format!(
-            "; {} e-mails were being sent when the engine stopped and are not resent (see `warmup status`)",
+            "; {} e-mails were being sent when the engine stopped and are not resent (see `warmup uncertain list`)",
             summary.uncertain
         ));
     }

@@ -28,9 +28,11 @@ pub mod schedule;
 pub mod simulate;
 pub mod state;
 pub mod step;
+pub mod stop;
 mod store_access;
 pub mod token;
 mod triggers;
+pub mod uncertain;
 pub mod wave;
 
 pub use actions_port::{ActionOutcome, Actions, CapturingActions};
@@ -42,3 +44,5 @@ pub use properties::Properties;
 pub use runner::{Compiler, Engine, EngineParts, TickSummary};
 pub use simulate::{simulate, simulate_with_progress, Setup, Simulation};
 pub use state::EngineState;
+pub use stop::StopFlag;
+pub use uncertain::UncertainEmail;

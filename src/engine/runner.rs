@@ -12,6 +12,7 @@ use super::context::RunContext;
 use super::customers::{CustomerAccess, CustomerView};
 use super::error::{EngineError, Result};
 use super::state::{Commit, DueGroup, EngineState, RunRecord, RunStatus, TriggerState};
+use super::stop::StopFlag;
 use super::token::{Origin, Token};
 use super::wave::{Wave, WaveEnv, WaveSummary};
 use crate::scenario::compiled::Scenario;
@@ -93,6 +94,7 @@ pub struct Engine {
     compiler: Compiler,
     versions: Mutex<HashMap<(String, String), Arc<Scenario>>>,
     durable: bool,
+    stop: StopFlag,
 }
 
 impl Engine {
@@ -108,7 +110,14 @@ impl Engine {
             compiler: parts.compiler,
             versions: Mutex::new(HashMap::new()),
             durable: parts.durable,
+            stop: StopFlag::new(),
         }
+    }
+
+    /// The flag that stops this engine between e-mails, webhook calls and waves (shutdown
+    /// of `warmup run`); a stopped tick returns [`EngineError::Stopped`].
+    pub fn stop_flag(&self) -> StopFlag {
+        self.stop.clone()
     }
 
     /// The engine's state.
@@ -159,6 +168,9 @@ impl Engine {
         }
         self.fire_triggers(now, &mut summary)?;
         while let Some(group) = self.state.first_due(now)? {
+            if self.stop.requested() {
+                return Err(EngineError::Stopped);
+            }
             summary.add(self.wake(group, now)?);
         }
         self.close_runs()?;
@@ -223,18 +235,19 @@ impl Engine {
         Ok(scenario)
     }
 
-    fn context(&self, run: RunRecord) -> Result<RunContext> {
+    pub(super) fn context(&self, run: RunRecord) -> Result<RunContext> {
         let scenario = self.scenario_of(&run)?;
         Ok(RunContext::new(run, scenario, self.providers.clone()))
     }
 
-    fn wave_env(&self) -> WaveEnv<'_> {
+    pub(super) fn wave_env(&self) -> WaveEnv<'_> {
         WaveEnv {
             access: self.access.as_ref(),
             state: &self.state,
             actions: self.actions.as_ref(),
             env: &self.env,
             durable: self.durable,
+            stop: &self.stop,
         }
     }
 

@@ -43,6 +43,8 @@ pub struct WaveEnv<'a> {
     pub env: &'a minijinja::Environment<'static>,
     /// Whether the state is on disk (e-mail intents are flushed before sending).
     pub durable: bool,
+    /// Raised to stop between e-mails and webhook calls (shutdown).
+    pub stop: &'a super::stop::StopFlag,
 }
 
 /// What a wave did, for the tick's summary.

@@ -44,6 +44,7 @@ impl Wave<'_> {
         if to_call.is_empty() {
             return Ok(());
         }
+        self.stop_point()?;
         let items = to_call
             .iter()
             .map(|token| WebhookItem {
