@@ -38,7 +38,7 @@ pub struct EngineParts {
 }
 
 /// What a tick did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TickSummary {
     /// Runs started.
     pub runs_started: u64,
@@ -56,6 +56,10 @@ pub struct TickSummary {
     pub webhook_calls: u64,
     /// Customers whose step failed.
     pub failed: u64,
+    /// The failures by node, with their most frequent reasons.
+    pub failures: super::failures::FailureTally,
+    /// Customers a Klaviyo list call had nothing to do for (no `klaviyo_id`): passed on.
+    pub webhook_skipped: u64,
 }
 
 impl TickSummary {
@@ -67,6 +71,8 @@ impl TickSummary {
         self.uncertain += wave.uncertain;
         self.webhook_calls += wave.webhook_calls;
         self.failed += wave.failed;
+        self.failures.absorb(&wave.failures);
+        self.webhook_skipped += wave.webhook_skipped;
     }
 
     /// Adds another tick's counts (a simulation sums its ticks).
@@ -79,6 +85,8 @@ impl TickSummary {
         self.uncertain += tick.uncertain;
         self.webhook_calls += tick.webhook_calls;
         self.failed += tick.failed;
+        self.failures.absorb(&tick.failures);
+        self.webhook_skipped += tick.webhook_skipped;
     }
 }
 
