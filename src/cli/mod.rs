@@ -20,9 +20,11 @@ mod schema;
 mod serve;
 mod simulate;
 mod status;
+mod steps_failed;
 mod store;
 mod sync;
 mod tick;
+mod tick_report;
 mod validate;
 
 pub use invalid_input::InvalidInput;
@@ -103,6 +105,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn report(error: &anyhow::Error) -> ExitCode {
+    if error.downcast_ref::<steps_failed::StepsFailed>().is_some() {
+        // The tick's summary already said which nodes failed and why.
+        return ExitCode::from(steps_failed::STEPS_FAILED_EXIT);
+    }
     if let Some(invalid) = error.downcast_ref::<InvalidInput>() {
         if !invalid.already_reported() {
             eprintln!("error: {error:#}");
