@@ -14,6 +14,7 @@ mod import;
 mod invalid_input;
 mod klaviyo_fake;
 mod logging;
+mod preflight_gate;
 mod run;
 mod run_sync;
 mod schema;

@@ -43,6 +43,7 @@ pub(crate) fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
 
 /// Runs `warmup tick`.
 pub fn run(project: Option<&Path>, args: TickArgs) -> anyhow::Result<()> {
+    super::preflight_gate::gate(project, args.capture)?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the runtime")?;
     let engine = open_engine(project, args.capture, runtime.handle())?;
     let now = args.now.unwrap_or_else(Utc::now);
