@@ -20,7 +20,7 @@ pub(crate) fn gate(project: Option<&Path>, capture: bool) -> anyhow::Result<()> 
     };
     let paths = project.scenario_paths();
     let diagnostics =
-        crate::preflight::check(&project, &paths, crate::preflight::Needs::default());
+        crate::preflight::check(&project, &paths, crate::preflight::Needs::scenarios());
     if diagnostics.is_empty() {
         return Ok(());
     }

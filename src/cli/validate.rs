@@ -36,7 +36,9 @@ pub fn run(args: ValidateArgs, project: Option<&Path>) -> anyhow::Result<()> {
     };
     let validation = validate(&project, &paths);
     let mut diagnostics = validation.diagnostics;
-    diagnostics.extend(preflight(&project, &paths, args.online)?);
+    // Templates are rendered only once the files are sound (a syntax error is reported once).
+    let sound = diagnostics.is_empty();
+    diagnostics.extend(preflight(&project, &paths, sound, args.online)?);
     print!("{}", diagnostics.render(color));
     println!("{}", summary(validation.files, diagnostics.len()));
     if diagnostics.is_empty() {
@@ -47,8 +49,16 @@ pub fn run(args: ValidateArgs, project: Option<&Path>) -> anyhow::Result<()> {
 }
 
 /// The preflight checks of everything the project needs, with Klaviyo's answers if `online`.
-fn preflight(project: &Project, paths: &[PathBuf], online: bool) -> anyhow::Result<Diagnostics> {
-    let needs = crate::preflight::Needs::all();
+fn preflight(
+    project: &Project,
+    paths: &[PathBuf],
+    sound: bool,
+    online: bool,
+) -> anyhow::Result<Diagnostics> {
+    let needs = crate::preflight::Needs {
+        templates: sound,
+        ..crate::preflight::Needs::all()
+    };
     let mut diagnostics = crate::preflight::check(project, paths, needs);
     if online {
         let runtime = tokio::runtime::Runtime::new()?;

@@ -21,6 +21,8 @@ pub struct Needs {
     pub klaviyo: bool,
     /// The HTTP server (`server.tokens`).
     pub server: bool,
+    /// Render the e-mail templates (once the files are known to compile).
+    pub templates: bool,
 }
 
 impl Needs {
@@ -29,6 +31,16 @@ impl Needs {
         Self {
             klaviyo: true,
             server: true,
+            templates: true,
+        }
+    }
+
+    /// What the scenarios themselves need: their auth schemas, e-mail secrets and templates
+    /// (`tick` and `run`).
+    pub fn scenarios() -> Self {
+        Self {
+            templates: true,
+            ..Self::default()
         }
     }
 }
@@ -57,7 +69,9 @@ pub fn check(project: &Project, paths: &[PathBuf], needs: Needs) -> Diagnostics 
     let mut reporter = project_reporter(project);
     secrets::check(project, &nodes, needs, &mut reporter);
     let mut scenario = Vec::new();
-    templates::check(project, &nodes, &mut scenario);
+    if needs.templates {
+        templates::check(project, &nodes, &mut scenario);
+    }
     finish(reporter, scenario)
 }
 
