@@ -26,7 +26,7 @@ pub(crate) fn gate(project: Option<&Path>, capture: bool) -> anyhow::Result<()> 
     }
     let color = super::validate::colors(std::io::stderr().is_terminal());
     eprint!("{}", diagnostics.render(color));
-    Err(InvalidInput::reported(format!(
+    Err(InvalidInput::new(format!(
         "{} problems found before starting (nothing was sent)",
         diagnostics.len()
     ))
