@@ -169,7 +169,7 @@ fn validate_online_asks_klaviyo_for_the_key_and_the_list_ids() {
     let output = warmup(dir.path(), &["validate", "--online"], &[]);
     let text = stdout(&output);
     assert_eq!(output.status.code(), Some(2), "{text}");
-    for (id, node) in [("XyZ123", "225"), ("AbC456", "297")] {
+    for (id, node) in [("XyZ123", "225"), ("XyZ123", "back_to_klaviyo"), ("AbC456", "297")] {
         assert!(
             text.contains(&format!("Klaviyo has no list `{id}` (checked with `auth.klaviyo.secret`)")),
             "{text}"
@@ -178,7 +178,7 @@ fn validate_online_asks_klaviyo_for_the_key_and_the_list_ids() {
     }
     let line = line_of(&scenario, "list_id: \"{{ params.exclusion_list_id }}\"");
     assert!(text.contains(&format!("plan-driven.yaml:{line}:")), "{text}");
-    assert!(text.contains("W0053") && text.contains("2 errors"), "{text}");
+    assert!(text.contains("W0053") && text.contains("3 errors"), "{text}");
     // Offline, nothing is asked.
     assert_eq!(warmup(dir.path(), &["validate"], &[]).status.code(), Some(0));
 
