@@ -17,7 +17,10 @@ use warmup::store::{ConsentAction, Store};
 
 const UNSUBSCRIBE_JOBS: &str = "POST /api/profile-subscription-bulk-delete-jobs";
 /// The fake's records of an unsubscribe.
-const UNSUBSCRIBED: [&str; 2] = ["Unsubscribed from List", "Unsubscribed from Email Marketing"];
+const UNSUBSCRIBED: [&str; 2] = [
+    "Unsubscribed from List",
+    "Unsubscribed from Email Marketing",
+];
 
 fn warmup(dir: &Path, args: &[&str]) -> Output {
     let output = Command::cargo_bin("warmup")
@@ -129,7 +132,10 @@ async fn ten_rounds_of_tick_and_sync_unsubscribe_each_customer_once() {
 
     // Customers unsubscribe on our side (e.g. the one-click link in our e-mail).
     let rejecting: Vec<String> = accepted(dir.path()).into_iter().take(12).collect();
-    assert!(rejecting.len() >= 5, "too few subscribed customers: {rejecting:?}");
+    assert!(
+        rejecting.len() >= 5,
+        "too few subscribed customers: {rejecting:?}"
+    );
     let now = Utc::now().to_rfc3339();
     let lines: Vec<String> = rejecting
         .iter()

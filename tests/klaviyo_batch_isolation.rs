@@ -119,7 +119,11 @@ fn profiles(fake: &FakeKlaviyo) -> Vec<(String, String)> {
 async fn three_stale_ids_fail_alone_in_a_batch_of_a_thousand() {
     let fake = fake(1100).await;
     let mut rows: Vec<(String, String)> = profiles(&fake).into_iter().take(997).collect();
-    assert_eq!(rows.len(), 997, "the fake has enough profiles with an address");
+    assert_eq!(
+        rows.len(),
+        997,
+        "the fake has enough profiles with an address"
+    );
     // Profiles merged or deleted in Klaviyo since the export: valid ids Klaviyo does not have.
     let stale = [
         "01HZZZZZZZZZZZZZZZZZZZZZZ1",
@@ -127,7 +131,10 @@ async fn three_stale_ids_fail_alone_in_a_batch_of_a_thousand() {
         "01HZZZZZZZZZZZZZZZZZZZZZZ3",
     ];
     for (n, id) in stale.iter().enumerate() {
-        rows.insert(n * 300 + 17, (format!("gone{n}@example.com"), id.to_string()));
+        rows.insert(
+            n * 300 + 17,
+            (format!("gone{n}@example.com"), id.to_string()),
+        );
     }
     let before = fake.state().list_members(VIP_LIST).len();
     let dir = tempfile::tempdir().unwrap();

@@ -66,7 +66,10 @@ fn validate_finds_a_missing_secret_at_its_field_and_names_who_needs_it() {
     let text = stdout(&output);
     assert_eq!(output.status.code(), Some(2), "{text}");
     let line = line_of(&dir.path().join("warmup.yaml"), "signing_key:");
-    let mail = line_of(&dir.path().join("scenarios/plan-driven.yaml"), "kind: email");
+    let mail = line_of(
+        &dir.path().join("scenarios/plan-driven.yaml"),
+        "kind: email",
+    );
     for expected in [
         "W0050".to_owned(),
         format!("warmup.yaml:{line}:18]"),
@@ -90,7 +93,9 @@ fn validate_finds_a_missing_secret_at_its_field_and_names_who_needs_it() {
     let text = stdout(&empty);
     assert_eq!(empty.status.code(), Some(2), "{text}");
     assert!(
-        text.contains("`auth.klaviyo.secret`: secret from environment variable `KLAVIYO_API_KEY` is empty"),
+        text.contains(
+            "`auth.klaviyo.secret`: secret from environment variable `KLAVIYO_API_KEY` is empty"
+        ),
         "{text}"
     );
     assert!(text.contains("`klaviyo.api_key`"), "{text}");
@@ -108,7 +113,10 @@ fn a_template_that_fails_for_every_customer_is_found_before_the_day_it_is_sent()
     let output = warmup(dir.path(), &["validate"], &[]);
     let text = stdout(&output);
     assert_eq!(output.status.code(), Some(2), "{text}");
-    let template = line_of(&dir.path().join("scenarios/plan-driven.yaml"), "template: \"day-");
+    let template = line_of(
+        &dir.path().join("scenarios/plan-driven.yaml"),
+        "template: \"day-",
+    );
     for expected in [
         "W0051".to_owned(),
         "e-mail template `day-9` (day 9) fails for a sample customer".to_owned(),
@@ -169,18 +177,33 @@ fn validate_online_asks_klaviyo_for_the_key_and_the_list_ids() {
     let output = warmup(dir.path(), &["validate", "--online"], &[]);
     let text = stdout(&output);
     assert_eq!(output.status.code(), Some(2), "{text}");
-    for (id, node) in [("XyZ123", "225"), ("XyZ123", "back_to_klaviyo"), ("AbC456", "297")] {
+    for (id, node) in [
+        ("XyZ123", "225"),
+        ("XyZ123", "back_to_klaviyo"),
+        ("AbC456", "297"),
+    ] {
         assert!(
-            text.contains(&format!("Klaviyo has no list `{id}` (checked with `auth.klaviyo.secret`)")),
+            text.contains(&format!(
+                "Klaviyo has no list `{id}` (checked with `auth.klaviyo.secret`)"
+            )),
             "{text}"
         );
         assert!(text.contains(&format!("node `{node}`")), "{text}");
     }
     let line = line_of(&scenario, "list_id: \"{{ params.exclusion_list_id }}\"");
-    assert!(text.contains(&format!("plan-driven.yaml:{line}:")), "{text}");
-    assert!(text.contains("W0053") && text.contains("3 errors"), "{text}");
+    assert!(
+        text.contains(&format!("plan-driven.yaml:{line}:")),
+        "{text}"
+    );
+    assert!(
+        text.contains("W0053") && text.contains("3 errors"),
+        "{text}"
+    );
     // Offline, nothing is asked.
-    assert_eq!(warmup(dir.path(), &["validate"], &[]).status.code(), Some(0));
+    assert_eq!(
+        warmup(dir.path(), &["validate"], &[]).status.code(),
+        Some(0)
+    );
 
     // With lists the account has, and the right key, all is well.
     let fixed = std::fs::read_to_string(&scenario)
@@ -205,7 +228,13 @@ fn validate_online_asks_klaviyo_for_the_key_and_the_list_ids() {
     let text = stdout(&output);
     assert_eq!(output.status.code(), Some(2), "{text}");
     assert!(text.contains("W0052"), "{text}");
-    assert!(text.contains("`auth.klaviyo.secret`: Klaviyo refuses the key"), "{text}");
-    assert!(text.contains("`klaviyo.api_key`: Klaviyo refuses the key"), "{text}");
+    assert!(
+        text.contains("`auth.klaviyo.secret`: Klaviyo refuses the key"),
+        "{text}"
+    );
+    assert!(
+        text.contains("`klaviyo.api_key`: Klaviyo refuses the key"),
+        "{text}"
+    );
     assert!(!text.contains(wrong), "{text}");
 }

@@ -24,7 +24,10 @@ async fn endpoint(bad: &'static [&'static str]) -> (String, Arc<Mutex<Vec<usize>
             async move {
                 let items = body["items"].as_array().cloned().unwrap_or_default();
                 seen.lock().unwrap().push(items.len());
-                if items.iter().any(|i| bad.contains(&i["id"].as_str().unwrap_or(""))) {
+                if items
+                    .iter()
+                    .any(|i| bad.contains(&i["id"].as_str().unwrap_or("")))
+                {
                     (StatusCode::BAD_REQUEST, "bad batch")
                 } else {
                     (StatusCode::NO_CONTENT, "")

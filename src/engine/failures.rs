@@ -159,9 +159,7 @@ impl Wave<'_> {
         let scenario = self.run.scenario.name().to_owned();
         let node_id = self.run.scenario.node(node).id.clone();
         let reason = normalize(reason);
-        self.summary
-            .failures
-            .add(&scenario, &node_id, &reason, 1);
+        self.summary.failures.add(&scenario, &node_id, &reason, 1);
         self.commit
             .failure_reason(self.run.run.id, &node_id, &reason, 1);
     }
@@ -181,7 +179,10 @@ mod tests {
             normalize("550 5.1.1 <ann@example.com>: mailbox unavailable"),
             "550 5.1.1 <<email>>: mailbox unavailable"
         );
-        assert_eq!(normalize("HTTP 400: Invalid input."), "HTTP 400: Invalid input.");
+        assert_eq!(
+            normalize("HTTP 400: Invalid input."),
+            "HTTP 400: Invalid input."
+        );
     }
 
     #[test]

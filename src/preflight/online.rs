@@ -4,8 +4,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::uses::NodeUse;
-use crate::klaviyo::client::{KlaviyoClient, KlaviyoError, Page, DEFAULT_BASE_URL, DEFAULT_REVISION};
 use crate::klaviyo::client::ListAttributes;
+use crate::klaviyo::client::{
+    KlaviyoClient, KlaviyoError, Page, DEFAULT_BASE_URL, DEFAULT_REVISION,
+};
 use crate::project::{Project, SecretSource};
 use crate::scenario::{Code, Diagnostic, Reporter, YamlPath};
 
@@ -43,7 +45,8 @@ enum ListUse<'a> {
 fn node_list(node: &NodeUse) -> Option<String> {
     node.text("preset")?;
     let source = node.value.get("with")?.get("list_id")?.as_str()?;
-    let context = minijinja::context! { params => minijinja::Value::from_serialize(&node.file.params) };
+    let context =
+        minijinja::context! { params => minijinja::Value::from_serialize(&node.file.params) };
     crate::template::environment()
         .render_str(source, context)
         .ok()
@@ -112,7 +115,12 @@ pub async fn check(
         let client = match KlaviyoClient::new(&account.base_url, key, &account.revision) {
             Ok(client) => client,
             Err(error) => {
-                reporter.value(&account.key_path, Code::KlaviyoKeyRefused, None, error.to_string());
+                reporter.value(
+                    &account.key_path,
+                    Code::KlaviyoKeyRefused,
+                    None,
+                    error.to_string(),
+                );
                 continue;
             }
         };
@@ -137,7 +145,10 @@ pub async fn check(
             if existing.contains(list) {
                 continue;
             }
-            let message = format!("Klaviyo has no list `{list}` (checked with `{}`)", account.field);
+            let message = format!(
+                "Klaviyo has no list `{list}` (checked with `{}`)",
+                account.field
+            );
             for place in uses {
                 match place {
                     ListUse::Node(node) => out.push(

@@ -42,10 +42,11 @@ fn needed<'a>(project: &'a Project, nodes: &[NodeUse], needs: Needs) -> Vec<Need
     let mut auth_users: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for node in nodes {
         if let Some(auth) = node.text("auth") {
-            auth_users
-                .entry(auth)
-                .or_default()
-                .push(format!("node `{}` at {}", node.node, node.location("auth")));
+            auth_users.entry(auth).or_default().push(format!(
+                "node `{}` at {}",
+                node.node,
+                node.location("auth")
+            ));
         }
     }
     for (name, used_by) in auth_users {

@@ -88,7 +88,9 @@ pub fn check(project: &Project, nodes: &[NodeUse], out: &mut Vec<Diagnostic>) {
                     &node.file.source,
                     node.span("template"),
                     Code::TemplateFails,
-                    format!("e-mail template `{name}`{for_day} fails for a sample customer: {error}"),
+                    format!(
+                        "e-mail template `{name}`{for_day} fails for a sample customer: {error}"
+                    ),
                 )
                 .with_node(Some(&node.node))
                 .with_help(

@@ -116,10 +116,7 @@ mod tests {
 
     #[test]
     fn unexplained_content_errors_halve_and_the_rest_settles() {
-        assert_eq!(
-            isolation(&failed(400), b"bad", 10, None),
-            Isolation::Halve
-        );
+        assert_eq!(isolation(&failed(400), b"bad", 10, None), Isolation::Halve);
         assert_eq!(isolation(&failed(400), b"bad", 1, None), Isolation::Settled);
         assert_eq!(isolation(&failed(401), b"", 10, None), Isolation::Settled);
         assert_eq!(isolation(&failed(429), b"", 10, None), Isolation::Settled);
