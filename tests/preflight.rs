@@ -71,7 +71,7 @@ fn validate_finds_a_missing_secret_at_its_field_and_names_who_needs_it() {
         "kind: email",
     );
     for expected in [
-        "W0050".to_owned(),
+        "W0039".to_owned(),
         format!("warmup.yaml:{line}:18]"),
         "`email.unsubscribe.signing_key`: environment variable `WARMUP_UNSUBSCRIBE_KEY` is not set"
             .to_owned(),
@@ -118,7 +118,7 @@ fn a_template_that_fails_for_every_customer_is_found_before_the_day_it_is_sent()
         "template: \"day-",
     );
     for expected in [
-        "W0051".to_owned(),
+        "W0040".to_owned(),
         "e-mail template `day-9` (day 9) fails for a sample customer".to_owned(),
         "day-9/body.txt".to_owned(),
         format!("plan-driven.yaml:{template}:"),
@@ -138,7 +138,7 @@ fn tick_stops_before_anything_is_sent_when_a_secret_is_missing() {
     );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("W0050"), "{stderr}");
+    assert!(stderr.contains("W0039"), "{stderr}");
     assert!(stderr.contains("`auth.klaviyo.secret`"), "{stderr}");
     assert!(stderr.contains("nothing was sent"), "{stderr}");
     assert!(!dir.path().join(".warmup").exists(), "the store was opened");
@@ -196,7 +196,7 @@ fn validate_online_asks_klaviyo_for_the_key_and_the_list_ids() {
         "{text}"
     );
     assert!(
-        text.contains("W0053") && text.contains("3 errors"),
+        text.contains("W0042") && text.contains("3 errors"),
         "{text}"
     );
     // Offline, nothing is asked.
@@ -227,7 +227,7 @@ fn validate_online_asks_klaviyo_for_the_key_and_the_list_ids() {
         .unwrap();
     let text = stdout(&output);
     assert_eq!(output.status.code(), Some(2), "{text}");
-    assert!(text.contains("W0052"), "{text}");
+    assert!(text.contains("W0041"), "{text}");
     assert!(
         text.contains("`auth.klaviyo.secret`: Klaviyo refuses the key"),
         "{text}"

@@ -2,7 +2,7 @@
 //! is sent (`warmup validate`, and `tick` / `run` before they start): every secret the project
 //! needs resolves, every e-mail template renders for a sample customer, and with `--online`
 //! the Klaviyo keys work and every list id in use exists. Problems are diagnostics like the
-//! files' own (codes W0050–W0053), at the field and line they concern.
+//! files' own (codes W0039–W0042), at the field and line they concern.
 
 mod online;
 mod secrets;
