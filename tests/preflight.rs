@@ -238,3 +238,17 @@ fn validate_online_asks_klaviyo_for_the_key_and_the_list_ids() {
     );
     assert!(!text.contains(wrong), "{text}");
 }
+
+#[test]
+fn run_stops_before_serving_or_sending_when_a_secret_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    example(dir.path());
+    let output = warmup(dir.path(), &["run"], &["WARMUP_UNSUBSCRIBE_KEY"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("`email.unsubscribe.signing_key`: environment variable `WARMUP_UNSUBSCRIBE_KEY` is not set"),
+        "{stderr}"
+    );
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("listening"));
+}
