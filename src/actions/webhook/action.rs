@@ -15,7 +15,7 @@ use super::call_error::ItemError;
 use super::config_error::WebhookConfigError;
 use super::custom::CustomRequest;
 use super::env::WebhookEnv;
-use super::isolate::{isolation, Isolation};
+use super::isolate::settle;
 use super::klaviyo::{self, KlaviyoRequest};
 use super::limits;
 use super::outcome::{classify, StatusClass, WebhookOutcome};
@@ -250,40 +250,13 @@ impl Inner {
             keys.push((index, key));
             items.push(item);
         }
-        let mut results = Vec::with_capacity(keys.len());
-        // Parts still to send, with the requests their customers saw before.
-        let mut parts = vec![(keys, items, 0u32)];
-        while let Some((keys, items, earlier)) = parts.pop() {
-            let (outcome, body) = self.send_part(group, &first, items.clone()).await;
-            let outcome = outcome.after(earlier);
-            let attempts = outcome.attempts();
-            match isolation(&outcome, &body, keys.len(), self.item_pointer()) {
-                Isolation::Settled => results.extend(
-                    keys.into_iter()
-                        .map(|(index, key)| (index, key, outcome.clone())),
-                ),
-                Isolation::Named(bad) => {
-                    let (mut good_keys, mut good_items) = (Vec::new(), Vec::new());
-                    for (position, (key, item)) in keys.into_iter().zip(items).enumerate() {
-                        if bad.binary_search(&position).is_ok() {
-                            results.push((key.0, key.1, outcome.clone()));
-                        } else {
-                            good_keys.push(key);
-                            good_items.push(item);
-                        }
-                    }
-                    parts.push((good_keys, good_items, attempts));
-                }
-                Isolation::Halve => {
-                    let (mut keys, mut items) = (keys, items);
-                    let half = keys.len() / 2;
-                    let (later_keys, later_items) = (keys.split_off(half), items.split_off(half));
-                    parts.push((later_keys, later_items, attempts));
-                    parts.push((keys, items, attempts));
-                }
-            }
-        }
-        results
+        let pointer = self.item_pointer();
+        let send = |items| self.send_part(group, &first, items);
+        settle(keys, items, pointer, send)
+            .await
+            .into_iter()
+            .map(|((index, key), outcome)| (index, key, outcome))
+            .collect()
     }
 
     /// Where the API points at bad items of a batch, for Klaviyo's calls.

@@ -9,9 +9,58 @@
 //! error about a path or query parameter (`source.parameter`, e.g. an unknown list) — fail the
 //! batch as before.
 
+use std::future::Future;
+
 use serde_json::Value;
 
 use super::outcome::WebhookOutcome;
+
+/// Sends a batch of `items` (one per key) with `send`, isolating the bad items of a refused
+/// batch until every key has its own outcome. `item_pointer` is where the API points at bad
+/// items, if it does.
+pub async fn settle<K, F, Fut>(
+    keys: Vec<K>,
+    items: Vec<Value>,
+    item_pointer: Option<&str>,
+    mut send: F,
+) -> Vec<(K, WebhookOutcome)>
+where
+    F: FnMut(Vec<Value>) -> Fut,
+    Fut: Future<Output = (WebhookOutcome, Vec<u8>)>,
+{
+    let mut results = Vec::with_capacity(keys.len());
+    // Parts still to send, with the requests their customers saw before.
+    let mut parts = vec![(keys, items, 0u32)];
+    while let Some((mut keys, mut items, earlier)) = parts.pop() {
+        let (outcome, body) = send(items.clone()).await;
+        let outcome = outcome.after(earlier);
+        let attempts = outcome.attempts();
+        match isolation(&outcome, &body, keys.len(), item_pointer) {
+            Isolation::Settled => {
+                results.extend(keys.into_iter().map(|key| (key, outcome.clone())));
+            }
+            Isolation::Named(bad) => {
+                let (mut good_keys, mut good_items) = (Vec::new(), Vec::new());
+                for (position, (key, item)) in keys.into_iter().zip(items).enumerate() {
+                    if bad.binary_search(&position).is_ok() {
+                        results.push((key, outcome.clone()));
+                    } else {
+                        good_keys.push(key);
+                        good_items.push(item);
+                    }
+                }
+                parts.push((good_keys, good_items, attempts));
+            }
+            Isolation::Halve => {
+                let half = keys.len() / 2;
+                let (later_keys, later_items) = (keys.split_off(half), items.split_off(half));
+                parts.push((later_keys, later_items, attempts));
+                parts.push((keys, items, attempts));
+            }
+        }
+    }
+    results
+}
 
 /// What to do with a batch after its answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
