@@ -110,9 +110,17 @@ fn a_template_that_fails_for_every_customer_is_found_before_the_day_it_is_sent()
         "Hi {{ customer.first_name }},\n{{ params.coupon_code }}\n",
     )
     .unwrap();
+    // Arithmetic on a property is fine: it fails only for customers without a number there.
+    std::fs::write(
+        dir.path().join("templates/day-8/body.txt"),
+        "You have {{ customer.points + 2 }} points.\n",
+    )
+    .unwrap();
     let output = warmup(dir.path(), &["validate"], &[]);
     let text = stdout(&output);
     assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(!text.contains("day-8"), "{text}");
+    assert!(text.contains("2 files, 1 error"), "{text}");
     let template = line_of(
         &dir.path().join("scenarios/plan-driven.yaml"),
         "template: \"day-",

@@ -1,6 +1,8 @@
 //! Every e-mail template a scenario uses renders for a sample customer: a customer whose every
-//! property is present (as placeholder text), so what fails is what would fail for everyone —
-//! a misspelt root (`custmer`), an undefined param, a broken filter call.
+//! property is present, so what fails is what would fail for everyone — a misspelt root
+//! (`custmer`), an undefined param, a broken filter call. Properties are placeholder text; a
+//! template that fails with text is tried again with numbers (arithmetic on a property), and
+//! only a template that fails both ways is reported.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -15,24 +17,33 @@ use crate::scenario::{Code, Diagnostic};
 /// Days a templated name (`day-{{ day }}`) is tried for.
 const DAYS: usize = 366;
 
-/// A customer, event or run with every field: placeholder text named after the field.
+/// A customer, event or run with every field: placeholder text named after the field, or the
+/// number 1 when `numbers`.
 #[derive(Debug)]
-struct Sample(&'static str);
+struct Sample {
+    what: &'static str,
+    numbers: bool,
+}
 
 impl Object for Sample {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let name = key.as_str()?;
-        Some(match (self.0, name) {
+        Some(match (self.what, name) {
             (_, "id") => Value::from(1),
             ("customer", "email") => Value::from("sample.customer@example.com"),
             ("customer", "mailbox_provider") => Value::from("other"),
-            _ => Value::from(format!("sample {} {name}", self.0)),
+            _ if self.numbers => Value::from(1),
+            _ => Value::from(format!("sample {} {name}", self.what)),
         })
     }
 }
 
 fn context(node: &NodeUse, day: Option<usize>) -> Value {
-    let sample = |what: &'static str| Value::from_object(Sample(what));
+    sample_context(node, day, false)
+}
+
+fn sample_context(node: &NodeUse, day: Option<usize>, numbers: bool) -> Value {
+    let sample = |what: &'static str| Value::from_object(Sample { what, numbers });
     let params = Value::from_serialize(&node.file.params);
     let plans = Value::from_serialize(&node.file.plans);
     let now = chrono::Utc::now().to_rfc3339();
@@ -82,7 +93,15 @@ pub fn check(project: &Project, nodes: &[NodeUse], out: &mut Vec<Diagnostic>) {
             if !templates.dir().join(&name).is_dir() {
                 continue; // W0016 already
             }
-            if let Err(error) = templates.render(&name, &context(node, day)) {
+            let failed = templates
+                .render(&name, &context(node, day))
+                .err()
+                .filter(|_| {
+                    templates
+                        .render(&name, &sample_context(node, day, true))
+                        .is_err()
+                });
+            if let Some(error) = failed {
                 let for_day = day.map(|d| format!(" (day {d})")).unwrap_or_default();
                 let diagnostic = Diagnostic::new(
                     &node.file.source,
@@ -99,5 +118,32 @@ pub fn check(project: &Project, nodes: &[NodeUse], out: &mut Vec<Diagnostic>) {
                 out.push(diagnostic);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(source: &str) -> Result<String, minijinja::Error> {
+        let env = crate::template::environment();
+        let customer = Sample {
+            what: "customer",
+            numbers: false,
+        };
+        let context = minijinja::context! { customer => Value::from_object(customer) };
+        env.render_str(source, context)
+    }
+
+    #[test]
+    fn the_sample_customer_has_every_property() {
+        assert_eq!(
+            render("{{ customer.first_name }} <{{ customer.email }}>").unwrap(),
+            "sample customer first_name <sample.customer@example.com>"
+        );
+        assert!(render("{% if customer.orders > 3 %}many{% endif %}").is_ok());
+        assert!(render("{{ custmer.first_name }}").is_err());
+        // Text cannot take part in arithmetic: such a template is tried again with numbers.
+        assert!(render("{{ customer.points + 2 }}").is_err());
     }
 }
