@@ -14,15 +14,18 @@ mod import;
 mod invalid_input;
 mod klaviyo_fake;
 mod logging;
+mod preflight_gate;
 mod run;
 mod run_sync;
 mod schema;
 mod serve;
 mod simulate;
 mod status;
+mod steps_failed;
 mod store;
 mod sync;
 mod tick;
+mod tick_report;
 mod uncertain;
 mod validate;
 
@@ -107,6 +110,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn report(error: &anyhow::Error) -> ExitCode {
+    if error.downcast_ref::<steps_failed::StepsFailed>().is_some() {
+        // The tick's summary already said which nodes failed and why.
+        return ExitCode::from(steps_failed::STEPS_FAILED_EXIT);
+    }
     if let Some(invalid) = error.downcast_ref::<InvalidInput>() {
         if !invalid.already_reported() {
             eprintln!("error: {error:#}");

@@ -37,6 +37,7 @@ pub struct RunArgs {
 /// Runs `warmup run`. When the project has a `server` section, the HTTP API is served
 /// beside the scheduler, on the same store.
 pub fn run(project: Option<&Path>, args: RunArgs) -> anyhow::Result<()> {
+    super::preflight_gate::gate(project, args.capture)?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the runtime")?;
     let (project, store, engine) =
         super::tick::open_engine_sharing(project, args.capture, runtime.handle())?;

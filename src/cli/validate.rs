@@ -11,6 +11,9 @@ use crate::scenario::{validate, Diagnostics};
 pub struct ValidateArgs {
     /// Scenario files or folders (default: the project's scenario paths).
     pub paths: Vec<PathBuf>,
+    /// Also ask Klaviyo: the API keys work and every list id in use exists.
+    #[arg(long)]
+    pub online: bool,
 }
 
 pub fn run(args: ValidateArgs, project: Option<&Path>) -> anyhow::Result<()> {
@@ -32,16 +35,36 @@ pub fn run(args: ValidateArgs, project: Option<&Path>) -> anyhow::Result<()> {
         args.paths
     };
     let validation = validate(&project, &paths);
-    print!("{}", validation.diagnostics.render(color));
-    println!(
-        "{}",
-        summary(validation.files, validation.diagnostics.len())
-    );
-    if validation.diagnostics.is_empty() {
+    let mut diagnostics = validation.diagnostics;
+    // Templates are rendered only once the files are sound (a syntax error is reported once).
+    let sound = diagnostics.is_empty();
+    diagnostics.extend(preflight(&project, &paths, sound, args.online)?);
+    print!("{}", diagnostics.render(color));
+    println!("{}", summary(validation.files, diagnostics.len()));
+    if diagnostics.is_empty() {
         Ok(())
     } else {
-        Err(InvalidInput::reported(format!("{} errors", validation.diagnostics.len())).into())
+        Err(InvalidInput::reported(format!("{} errors", diagnostics.len())).into())
     }
+}
+
+/// The preflight checks of everything the project needs, with Klaviyo's answers if `online`.
+fn preflight(
+    project: &Project,
+    paths: &[PathBuf],
+    sound: bool,
+    online: bool,
+) -> anyhow::Result<Diagnostics> {
+    let needs = crate::preflight::Needs {
+        templates: sound,
+        ..crate::preflight::Needs::all()
+    };
+    let mut diagnostics = crate::preflight::check(project, paths, needs);
+    if online {
+        let runtime = tokio::runtime::Runtime::new()?;
+        diagnostics.extend(runtime.block_on(crate::preflight::check_online(project, paths)));
+    }
+    Ok(diagnostics)
 }
 
 /// Colors on a terminal, unless `NO_COLOR` is set (<https://no-color.org>).

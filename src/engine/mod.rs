@@ -14,6 +14,7 @@ pub mod context;
 pub mod crash_point;
 pub mod customers;
 pub mod error;
+pub mod failures;
 mod feedback;
 pub mod hash;
 pub mod memory_customers;

@@ -39,7 +39,7 @@ pub struct EngineParts {
 }
 
 /// What a tick did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TickSummary {
     /// Runs started.
     pub runs_started: u64,
@@ -57,6 +57,10 @@ pub struct TickSummary {
     pub webhook_calls: u64,
     /// Customers whose step failed.
     pub failed: u64,
+    /// The failures by node, with their most frequent reasons.
+    pub failures: super::failures::FailureTally,
+    /// Customers a Klaviyo list call had nothing to do for (no `klaviyo_id`): passed on.
+    pub webhook_skipped: u64,
 }
 
 impl TickSummary {
@@ -68,6 +72,8 @@ impl TickSummary {
         self.uncertain += wave.uncertain;
         self.webhook_calls += wave.webhook_calls;
         self.failed += wave.failed;
+        self.failures.absorb(&wave.failures);
+        self.webhook_skipped += wave.webhook_skipped;
     }
 
     /// Adds another tick's counts (a simulation sums its ticks).
@@ -80,6 +86,8 @@ impl TickSummary {
         self.uncertain += tick.uncertain;
         self.webhook_calls += tick.webhook_calls;
         self.failed += tick.failed;
+        self.failures.absorb(&tick.failures);
+        self.webhook_skipped += tick.webhook_skipped;
     }
 }
 

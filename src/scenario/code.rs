@@ -43,6 +43,10 @@
 //! | W0036 | unknown mailbox-provider group |
 //! | W0037 | e-mail node but no `email` section in the project |
 //! | W0038 | file cannot be read |
+//! | W0039 | secret cannot be read (preflight) |
+//! | W0040 | e-mail template fails for a sample customer (preflight) |
+//! | W0041 | Klaviyo refuses the API key (preflight, `--online`) |
+//! | W0042 | Klaviyo list does not exist (preflight, `--online`) |
 
 use std::fmt;
 
@@ -117,6 +121,10 @@ codes! {
     UnknownProvider = "W0036", "unknown mailbox-provider group";
     NoEmailConfig = "W0037", "e-mail node but no `email` section in the project";
     Unreadable = "W0038", "file cannot be read";
+    SecretUnreadable = "W0039", "secret cannot be read (preflight)";
+    TemplateFails = "W0040", "e-mail template fails for a sample customer (preflight)";
+    KlaviyoKeyRefused = "W0041", "Klaviyo refuses the API key (preflight, `--online`)";
+    UnknownKlaviyoList = "W0042", "Klaviyo list does not exist (preflight, `--online`)";
 }
 
 impl fmt::Display for Code {

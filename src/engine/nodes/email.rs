@@ -183,9 +183,12 @@ impl Wave<'_> {
             .value("email")
             .and_then(|v| v.as_str().map(str::to_owned))
             .filter(|to| !to.trim().is_empty());
-        let outcome = match &to {
-            None => ActionOutcome::Failed("the customer has no e-mail address".into()),
-            Some(to) => self.env.actions.email(&EmailRequest {
+        let (outcome, message_id) = match &to {
+            None => (
+                ActionOutcome::Failed("the customer has no e-mail address".into()),
+                None,
+            ),
+            Some(to) => self.env.actions.email_with_id(&EmailRequest {
                 scenario: scenario.name(),
                 run,
                 node: &node_id,
@@ -212,6 +215,9 @@ impl Wave<'_> {
         properties.insert("template".into(), template.into());
         properties.insert("day".into(), self.run.day().into());
         properties.insert("mailbox_provider".into(), provider.clone().into());
+        if let Some(message_id) = message_id {
+            properties.insert("message_id".into(), message_id.into());
+        }
         if let ActionOutcome::Failed(reason) | ActionOutcome::Bounced(reason) = &outcome {
             properties.insert("reason".into(), reason.clone().into());
         }

@@ -104,6 +104,11 @@ impl Commit {
         *self.deltas.entry(key).or_insert(0) += delta;
     }
 
+    /// Adds `delta` to the counter stored under `key`.
+    pub(super) fn add_delta(&mut self, key: Vec<u8>, delta: i64) {
+        *self.deltas.entry(key).or_insert(0) += delta;
+    }
+
     /// Adds to a cap's usage.
     pub fn use_cap(&mut self, cap_key: &str, delta: i64) {
         *self
