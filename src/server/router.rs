@@ -57,13 +57,14 @@ async fn method_not_allowed() -> ApiError {
 }
 
 /// Counts every answered request by route pattern (never by the raw path, which may carry
-/// an unsubscribe token), method and status.
+/// an unsubscribe token or be anything a client invents), method (bounded, see
+/// [`metrics::method_label`]) and status.
 async fn count(State(state): State<ServerState>, request: Request, next: Next) -> Response {
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |path| route_label(path.as_str()));
-    let method = request.method().as_str().to_owned();
+    let method = request.method().clone();
     let response = next.run(request).await;
     state
         .metrics()
