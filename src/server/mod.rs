@@ -21,6 +21,7 @@ mod error;
 mod group_commit;
 mod health;
 mod ingest;
+mod keyed_lock;
 mod metrics;
 mod page;
 pub mod payload;

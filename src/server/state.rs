@@ -9,6 +9,7 @@ use tokio::sync::watch;
 use super::auth::ApiTokens;
 use super::engine_metrics::EngineCollector;
 use super::group_commit::GroupCommit;
+use super::keyed_lock::KeyedLock;
 use super::metrics::ServerMetrics;
 use super::payload::Rules;
 use super::store_metrics::StoreCollector;
@@ -41,6 +42,8 @@ struct Inner {
     metrics: ServerMetrics,
     events: watch::Sender<u64>,
     engine: Option<Arc<Engine>>,
+    /// Serialises one-click check-and-record per customer and category.
+    one_click: KeyedLock,
 }
 
 /// The key that signs unsubscribe tokens and the category they reject by default.
@@ -186,6 +189,12 @@ impl ServerState {
         self.inner.events.subscribe()
     }
 
+    /// Held while an unsubscribe checks the consent state and records its reject, so
+    /// concurrent clicks on one link record one reject.
+    pub(crate) fn one_click_lock(&self) -> &KeyedLock {
+        &self.inner.one_click
+    }
+
     /// Announces that the event log now ends before `next_seq`.
     pub(crate) fn announce_events(&self, next_seq: u64) {
         self.inner.events.send_if_modified(|current| {
@@ -305,6 +314,7 @@ impl Builder {
                 events,
                 engine: self.engine,
                 store: self.store,
+                one_click: KeyedLock::default(),
             }),
         }
     }
