@@ -49,9 +49,10 @@ pub fn run(project: Option<&Path>, args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The server state of a project, sharing the engine. With `strict`, a secret that cannot
-/// be read is invalid input; otherwise it is reported as a warning and left out (the API
-/// then refuses every request, unsubscribe links answer 404).
+/// The server state of a project, sharing the engine. An invalid timeout or limit is
+/// invalid input. With `strict`, so is a secret that cannot be read; otherwise it is
+/// reported as a warning and left out (the API then refuses every request, unsubscribe
+/// links answer 404).
 pub(crate) fn http_state(
     project: &Project,
     store: &Arc<Store>,
@@ -59,7 +60,12 @@ pub(crate) fn http_state(
     strict: bool,
 ) -> anyhow::Result<ServerState> {
     let (builder, problems) = ServerState::builder_for_project(project, Arc::clone(store));
-    if let Some(problem) = problems.first().filter(|_| strict) {
+    // A bad timeout or limit is a mistake in the file, not a missing secret: never serve
+    // with a guess.
+    let fatal = problems
+        .iter()
+        .find(|problem| strict || matches!(problem, server::ServerError::Setting(_)));
+    if let Some(problem) = fatal {
         return Err(InvalidInput::new(problem.to_string()).into());
     }
     for problem in &problems {

@@ -57,6 +57,18 @@ impl ApiError {
         )
     }
 
+    /// 408: the body paused for longer than `limit` (`server.body_read_timeout`).
+    pub fn body_timeout(limit: std::time::Duration) -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the request body stopped arriving for more than {} (server.body_read_timeout)",
+                humantime::format_duration(limit)
+            ),
+        )
+        .at("body")
+    }
+
     /// 500: the store failed; the message names what failed, never a secret.
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, message)

@@ -141,6 +141,8 @@ pub(crate) fn json_body(
     let bytes = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::too_large(state.max_body_bytes())
+        } else if is_body_timeout(&rejection) {
+            ApiError::body_timeout(state.limits().body_read_timeout)
         } else {
             ApiError::invalid("body", rejection.body_text())
         }
@@ -154,6 +156,18 @@ pub(crate) fn json_body(
     // serde_json's message ends with the line and column.
     serde_json::from_slice(&bytes)
         .map_err(|error| ApiError::invalid("body", format!("invalid JSON: {error}")))
+}
+
+/// Whether the body stopped arriving for longer than `server.body_read_timeout`.
+fn is_body_timeout(rejection: &BytesRejection) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(rejection);
+    while let Some(error) = source {
+        if error.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        source = error.source();
+    }
+    false
 }
 
 /// Runs store work off the async threads.

@@ -1,5 +1,5 @@
-//! The axum [`Router`] of the HTTP service: every route, the body limit, bearer-token
-//! authentication of the API routes, and request counting.
+//! The axum [`Router`] of the HTTP service: every route, the body limit, the body and
+//! request timeouts, bearer-token authentication of the API routes, and request counting.
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::StatusCode;
@@ -7,6 +7,7 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
 use super::{auth, health, ingest, metrics, status, unsubscribe, ApiError, ServerState};
 
@@ -41,6 +42,16 @@ pub fn router(state: ServerState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.max_body_bytes()))
+        // A stalled upload fails the body read (408, see `ingest::json_body`); a request
+        // that takes too long as a whole is answered 408 here. Both inside `count`, so
+        // timeouts are counted like any answer.
+        .layer(RequestBodyTimeoutLayer::new(
+            state.limits().body_read_timeout,
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            state.limits().request_timeout,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), count))
         .with_state(state)
 }

@@ -10,6 +10,7 @@ use super::auth::ApiTokens;
 use super::engine_metrics::EngineCollector;
 use super::group_commit::GroupCommit;
 use super::keyed_lock::KeyedLock;
+use super::limits::Limits;
 use super::metrics::ServerMetrics;
 use super::payload::Rules;
 use super::store_metrics::StoreCollector;
@@ -36,6 +37,7 @@ struct Inner {
     registry: Arc<Registry>,
     tokens: ApiTokens,
     max_body_bytes: usize,
+    limits: Limits,
     rules: Rules,
     categories: BTreeMap<String, ConsentCategory>,
     unsubscribe: Option<UnsubscribeKey>,
@@ -118,6 +120,10 @@ impl ServerState {
             if let Some(limit) = server.max_body_bytes {
                 builder = builder.max_body_bytes(limit);
             }
+            match Limits::from_config(server) {
+                Ok(limits) => builder = builder.limits(limits),
+                Err(problem) => problems.push(problem),
+            }
         }
         if let Some(email) = &project.file.email {
             let unsubscribe = &email.unsubscribe;
@@ -155,6 +161,11 @@ impl ServerState {
     /// Largest request body accepted.
     pub fn max_body_bytes(&self) -> usize {
         self.inner.max_body_bytes
+    }
+
+    /// Timeouts and the connection limit.
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
     }
 
     /// Validation rules derived from the project.
@@ -212,6 +223,7 @@ pub struct Builder {
     store: Arc<Store>,
     tokens: Vec<Secret>,
     max_body_bytes: usize,
+    limits: Limits,
     categories: BTreeMap<String, ConsentCategory>,
     unsubscribe: Option<UnsubscribeKey>,
     engine: Option<Arc<Engine>>,
@@ -224,6 +236,7 @@ impl Builder {
             store,
             tokens: Vec::new(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            limits: Limits::default(),
             categories: BTreeMap::new(),
             unsubscribe: None,
             engine: None,
@@ -256,6 +269,12 @@ impl Builder {
     /// Largest request body accepted, in bytes.
     pub fn max_body_bytes(mut self, limit: usize) -> Self {
         self.max_body_bytes = limit;
+        self
+    }
+
+    /// Timeouts and the connection limit (default: [`Limits::default`]).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
         self
     }
 
@@ -305,6 +324,7 @@ impl Builder {
                 registry: Arc::new(registry),
                 tokens: ApiTokens::new(&self.tokens),
                 max_body_bytes: self.max_body_bytes,
+                limits: self.limits,
                 rules: Rules {
                     categories: self.categories.keys().cloned().collect(),
                 },
