@@ -29,11 +29,12 @@ pub fn run(project: Option<&Path>, args: ServeArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     // `serve` never ticks: the engine is there for `/status` and metrics, and captures
     // rather than building senders it would not use.
-    let (project, store, engine) =
-        super::tick::open_engine_sharing(project, true, runtime.handle())?;
-    let state = http_state(&project, &store, Arc::new(engine), true)?;
-    let bind = args.bind.unwrap_or_else(|| server::bind_address(&project));
-    runtime.block_on(async move {
+    let first = super::tick::open_engine_sharing(project, true, runtime.handle())?;
+    // Settings and secrets are checked before the socket is opened.
+    check_http(&first.0, &first.1)?;
+    let bind = args.bind.unwrap_or_else(|| server::bind_address(&first.0));
+    let project = project.map(Path::to_path_buf);
+    let last = runtime.block_on(async move {
         let signals = shutdown_signals()?;
         let listener = listen(&bind).await?;
         let shutdown = CancellationToken::new();
@@ -42,10 +43,11 @@ pub fn run(project: Option<&Path>, args: ServeArgs) -> anyhow::Result<()> {
             signals.await;
             cancel.cancel();
         });
-        server::serve_listener(state, listener, shutdown).await?;
-        anyhow::Ok(())
+        super::serve_recovery::serve_recovering(project, first, &listener, shutdown).await
     })?;
-    store.flush()?;
+    if let Some(store) = last {
+        store.flush()?;
+    }
     Ok(())
 }
 
@@ -60,18 +62,29 @@ pub(crate) fn http_state(
     strict: bool,
 ) -> anyhow::Result<ServerState> {
     let (builder, problems) = ServerState::builder_for_project(project, Arc::clone(store));
-    // A bad timeout or limit is a mistake in the file, not a missing secret: never serve
-    // with a guess.
-    let fatal = problems
-        .iter()
-        .find(|problem| strict || matches!(problem, server::ServerError::Setting(_)));
-    if let Some(problem) = fatal {
-        return Err(InvalidInput::new(problem.to_string()).into());
-    }
+    fatal_problem(&problems, strict)?;
     for problem in &problems {
         eprintln!("warning: {problem}; the HTTP API runs without it");
     }
     Ok(builder.engine(engine).build())
+}
+
+/// Fails as [`http_state`] with `strict` would, without building the state.
+fn check_http(project: &Project, store: &Arc<Store>) -> anyhow::Result<()> {
+    let (_, problems) = ServerState::builder_for_project(project, Arc::clone(store));
+    fatal_problem(&problems, true)
+}
+
+/// A bad timeout or limit is a mistake in the file, not a missing secret: never serve
+/// with a guess. With `strict`, a missing secret is fatal too.
+fn fatal_problem(problems: &[server::ServerError], strict: bool) -> anyhow::Result<()> {
+    let fatal = problems
+        .iter()
+        .find(|problem| strict || matches!(problem, server::ServerError::Setting(_)));
+    match fatal {
+        Some(problem) => Err(InvalidInput::new(problem.to_string()).into()),
+        None => Ok(()),
+    }
 }
 
 /// Binds the HTTP listener and prints its address (scripts and tests read this line to

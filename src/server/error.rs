@@ -127,6 +127,13 @@ impl std::error::Error for ApiError {}
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        // The operator must see every failure on our side; messages name what failed
+        // (store paths, OS errors), never a token or key.
+        if self.status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(status = self.status.as_u16(), message = %self.message, "HTTP request failed");
+        } else if self.status.is_server_error() {
+            tracing::warn!(status = self.status.as_u16(), message = %self.message, "HTTP request refused");
+        }
         let mut response = (
             self.status,
             [(header::CONTENT_TYPE, "application/json")],

@@ -1,5 +1,6 @@
 //! The accept loop: HTTP/1.1 connections served by hyper with the header read timeout,
-//! at most [`Limits::effective_max_connections`] at once, and a graceful shutdown that
+//! at most [`Limits::effective_max_connections`](super::Limits::effective_max_connections)
+//! at once, and a graceful shutdown that
 //! waits at most [`Limits::shutdown_timeout`] for requests in flight.
 //!
 //! `axum::serve` offers neither a header timeout, a connection limit nor a shutdown
@@ -9,6 +10,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Router;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -18,7 +20,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::{router, ServerError, ServerState};
+use super::{router, Limits, ServerError, ServerState};
 
 /// Pause after an accept error that is not about one connection (e.g. out of file
 /// descriptors), so the loop does not spin while the condition lasts.
@@ -33,11 +35,24 @@ pub async fn serve_listener(
     shutdown: CancellationToken,
 ) -> Result<(), ServerError> {
     let limits = state.limits().clone();
-    let max_connections = limits.effective_max_connections();
     if let Ok(local) = listener.local_addr() {
-        tracing::info!(%local, max_connections, "HTTP server listening");
+        tracing::info!(%local, "HTTP server listening");
     }
-    let app = router(state);
+    serve_app(router(state), &limits, &listener, shutdown).await?;
+    tracing::info!("HTTP server stopped");
+    Ok(())
+}
+
+/// Serves `app` on `listener` with `limits` until `shutdown` is cancelled, as
+/// [`serve_listener`] does, but leaves the listener open: clients that connect meanwhile
+/// wait in its queue for whatever serves it next (e.g. after the store was reopened).
+pub async fn serve_app(
+    app: Router,
+    limits: &Limits,
+    listener: &TcpListener,
+    shutdown: CancellationToken,
+) -> Result<(), ServerError> {
+    let max_connections = limits.effective_max_connections();
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -77,9 +92,7 @@ pub async fn serve_listener(
             drop(permit);
         });
     }
-    drop(listener);
     drain(graceful, &mut connections, limits.shutdown_timeout).await;
-    tracing::info!("HTTP server stopped");
     Ok(())
 }
 

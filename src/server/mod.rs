@@ -27,9 +27,11 @@ mod listener;
 mod metrics;
 mod page;
 pub mod payload;
+mod recovering;
 mod router;
 mod state;
 mod status;
+mod store_health;
 mod store_metrics;
 mod unsubscribe;
 
@@ -41,14 +43,16 @@ pub use error::ApiError;
 pub use group_commit::GroupCommit;
 pub use ingest::{CustomerAck, CustomersAck, EventAck, EventsAck};
 pub use limits::Limits;
-pub use listener::serve_listener;
+pub use listener::{serve_app, serve_listener};
 pub use metrics::ServerMetrics;
 pub use page::Page;
+pub use recovering::recovering_router;
 pub use router::router;
 pub use state::{Builder, ServerState, UnsubscribeKey, DEFAULT_BIND, DEFAULT_MAX_BODY_BYTES};
 pub use status::{
     EmailLedger, NextFire, ParkedGroup, RunStatusReport, StatusReport, UncertainSend,
 };
+pub use store_health::{probe as probe_store, StoreHealth};
 pub use unsubscribe::SOURCE as UNSUBSCRIBE_SOURCE;
 
 use crate::project::{Project, SecretError};

@@ -13,6 +13,7 @@ use super::keyed_lock::KeyedLock;
 use super::limits::Limits;
 use super::metrics::ServerMetrics;
 use super::payload::Rules;
+use super::store_health::StoreHealth;
 use super::store_metrics::StoreCollector;
 use super::ServerError;
 use crate::engine::Engine;
@@ -46,6 +47,7 @@ struct Inner {
     engine: Option<Arc<Engine>>,
     /// Serialises one-click check-and-record per customer and category.
     one_click: KeyedLock,
+    store_health: Arc<StoreHealth>,
 }
 
 /// The key that signs unsubscribe tokens and the category they reject by default.
@@ -200,6 +202,11 @@ impl ServerState {
         self.inner.events.subscribe()
     }
 
+    /// Whether the store accepts writes, as the server last saw it.
+    pub fn store_health(&self) -> &Arc<StoreHealth> {
+        &self.inner.store_health
+    }
+
     /// Held while an unsubscribe checks the consent state and records its reject, so
     /// concurrent clicks on one link record one reject.
     pub(crate) fn one_click_lock(&self) -> &KeyedLock {
@@ -335,6 +342,7 @@ impl Builder {
                 engine: self.engine,
                 store: self.store,
                 one_click: KeyedLock::default(),
+                store_health: Arc::default(),
             }),
         }
     }

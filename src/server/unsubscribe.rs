@@ -16,7 +16,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::Utc;
 
-use super::ingest::store_error;
+use super::ingest::noted;
 use super::page::Page;
 use super::ServerState;
 use crate::actions::unsubscribe_token::{self, Claims, TokenError};
@@ -178,7 +178,7 @@ async fn reject(
         store
             .record_event(customer, &event)
             .map(Recorded::New)
-            .map_err(|error| store_error(error).message().to_owned())
+            .map_err(|error| noted(&worker, error).message().to_owned())
     })
     .await
     .map_err(|join| join.to_string())?
@@ -190,7 +190,8 @@ async fn durable(state: &ServerState, recorded: Recorded) -> Result<Recorded, St
         .commit()
         .commit()
         .await
-        .map_err(|error| error.to_string())?;
+        .map_err(|error| noted(state, error).message().to_owned())?;
+    state.store_health().record_success();
     if let Recorded::New(seq) = recorded {
         state.announce_events(seq + 1);
     }
