@@ -216,3 +216,25 @@ async fn a_stalled_body_gets_408_and_an_idle_connection_is_closed() {
     assert!(nothing.is_empty());
     assert_eq!(server.store().next_event_seq(), 0);
 }
+
+#[test]
+fn a_bad_timeout_stops_serve_and_names_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("scenarios")).unwrap();
+    std::fs::write(
+        dir.path().join("warmup.yaml"),
+        "timezone: Europe/Prague\nstore: store\nserver:\n  bind: 127.0.0.1:0\n  tokens:\n    - { env: LIMITS_TOKEN }\n  request_timeout: soon\n",
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_warmup"))
+        .arg("--project")
+        .arg(dir.path().join("warmup.yaml"))
+        .arg("serve")
+        .env("LIMITS_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("`server.request_timeout`"), "{stderr}");
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("listening on"));
+}
