@@ -1,6 +1,7 @@
 //! `warmup serve`: the HTTP service alone (ingest, unsubscribe, health, metrics, status),
 //! without running scenarios. `warmup run` serves the same API beside the scheduler; use
-//! `serve` for an ingest-only process or to accept data before going live.
+//! `serve` for an ingest-only process or to accept data before going live. A store that
+//! keeps failing writes (a full disk) is reopened without a restart (`serve_recovery`).
 
 use std::path::Path;
 use std::sync::Arc;

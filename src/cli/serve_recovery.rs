@@ -136,8 +136,8 @@ async fn reopen(
             Ok(opened) => return Ok(Some(opened)),
             Err(error) => {
                 reason = format!("{error:#}");
-                tracing::warn!(%reason, "the store cannot be reopened yet; retrying in {pause:?}");
                 pause = (pause * 2).min(MAX_RETRY);
+                tracing::warn!(%reason, "the store cannot be reopened yet; retrying in {pause:?}");
             }
         }
     }
