@@ -1,12 +1,15 @@
 //! The axum [`Router`] of the HTTP service: every route, the body limit, the body and
 //! request timeouts, bearer-token authentication of the API routes, and request counting.
 
+use std::any::Any;
+
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
 use super::{auth, health, ingest, metrics, status, unsubscribe, ApiError, ServerState};
@@ -52,8 +55,24 @@ pub fn router(state: ServerState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             state.limits().request_timeout,
         ))
+        .layer(catch_panics())
         .layer(middleware::from_fn_with_state(state.clone(), count))
         .with_state(state)
+}
+
+/// A handler that panics answers a logged 500 instead of dropping the connection.
+fn catch_panics() -> CatchPanicLayer<fn(Box<dyn Any + Send + 'static>) -> Response> {
+    CatchPanicLayer::custom(panicked as fn(Box<dyn Any + Send + 'static>) -> Response)
+}
+
+fn panicked(payload: Box<dyn Any + Send + 'static>) -> Response {
+    let detail = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    tracing::error!(detail, "an HTTP handler panicked");
+    ApiError::internal("the server failed while answering; retry later").into_response()
 }
 
 async fn not_found() -> ApiError {
@@ -96,4 +115,28 @@ fn route_label(pattern: &str) -> String {
         )
         .collect::<Vec<_>>()
         .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500() {
+        let app: Router = Router::new()
+            .route(
+                "/boom",
+                get(|| async {
+                    panic!("boom");
+                    #[allow(unreachable_code)]
+                    ""
+                }),
+            )
+            .layer(catch_panics());
+        let request = Request::builder().uri("/boom").body(Body::empty()).unwrap();
+        let response = app.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
 }
