@@ -19,6 +19,7 @@ mod run;
 mod run_sync;
 mod schema;
 mod serve;
+mod serve_recovery;
 mod simulate;
 mod status;
 mod steps_failed;
