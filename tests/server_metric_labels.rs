@@ -29,7 +29,7 @@ const KNOWN_ROUTES: [&str; 7] = [
 fn random_method(rng: &mut impl Rng, index: usize) -> String {
     const TCHAR: &[u8] =
         b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let len = if index % 20 == 0 {
+    let len = if index.is_multiple_of(20) {
         60_000
     } else {
         rng.random_range(1..64)
