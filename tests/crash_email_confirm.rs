@@ -62,7 +62,11 @@ fn tick_with_kills(dir: &Path, smtp: &SmtpServer, kills: u32, spread: usize, see
         .args(["tick", "--now", SEND_AT])
         .status()
         .unwrap();
-    assert!(status.success(), "a clean tick failed");
+    // Exit 3 says that steps failed: e-mails left uncertain by the kills are reported so.
+    assert!(
+        matches!(status.code(), Some(0 | 3)),
+        "a clean tick failed: {status}"
+    );
     killed
 }
 
