@@ -32,6 +32,7 @@ pub mod identity;
 mod in_order;
 pub mod keys;
 mod lock_wait;
+mod merge_log;
 mod prefix_cursor;
 mod query;
 mod raw_customer;
@@ -44,6 +45,7 @@ pub use compact::Compaction;
 pub use consent::{ConsentAction, ConsentState};
 pub use customer::{Customer, CustomerRecord, StoredCustomer, UpsertOutcome};
 pub use event::{Event, LoggedEvent, StoredEvent};
+pub use merge_log::MergeRecord;
 pub use query::EventQuery;
 pub use raw_customer::RawCustomer;
 
@@ -117,6 +119,8 @@ pub struct Store {
     customers: sled::Tree,
     ids: sled::Tree,
     merged: sled::Tree,
+    /// Every merge in order ([`merge_log`]).
+    merge_log: sled::Tree,
     events: sled::Tree,
     event_log: sled::Tree,
     consent: sled::Tree,
@@ -168,6 +172,7 @@ impl Store {
             ids: tree("ids")?,
             has_merges: AtomicBool::new(!merged.is_empty()),
             merged,
+            merge_log: tree("merge_log")?,
             events: tree("events")?,
             consent: tree("consent")?,
             event_log,

@@ -133,6 +133,11 @@ impl Commit {
             .push((keys::ledger(run, node, customer), Some(vec![state.byte()])));
     }
 
+    /// Deletes a ledger entry (it moved to another customer by a merge).
+    pub fn delete_ledger(&mut self, run: RunId, node: u32, customer: u64) {
+        self.ops.push((keys::ledger(run, node, customer), None));
+    }
+
     /// Adds to a campaign-event statistic.
     pub fn stat(&mut self, scenario: &str, date: NaiveDate, group: &str, action: &str, delta: i64) {
         *self

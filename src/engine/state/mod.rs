@@ -9,6 +9,7 @@
 mod commit;
 pub mod keys;
 mod kv;
+mod merge;
 mod records;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -336,3 +337,6 @@ impl EngineState {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod merge_tests;
