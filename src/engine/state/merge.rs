@@ -68,6 +68,7 @@ impl EngineState {
                 let mut commit = self.hand_over_commit(&runs, merge.absorbed, merge.survivor)?;
                 commit.put_meta(CURSOR, merge.seq);
                 self.commit(commit)?;
+                crate::engine::crash_point::reached("merge-handed-over");
                 handed += 1;
             }
             cursor = last.seq;
