@@ -34,9 +34,37 @@ pub struct ConsentState {
     /// An accepted consent stops being valid at this instant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_until: Option<DateTime<Utc>>,
+    /// When the store received the decision (states stored before this was kept have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received: Option<DateTime<Utc>>,
 }
 
 impl ConsentState {
+    /// When the decision counts as made for ordering decisions: its date, but never later
+    /// than its receipt — a decision dated in the future must not outrank decisions received
+    /// after it (an accept dated next year would otherwise override every unsubscribe until
+    /// then). `unknown_receipt` stands in for states stored without a receipt time.
+    fn effective_at(&self, unknown_receipt: DateTime<Utc>) -> DateTime<Utc> {
+        self.at.min(self.received.unwrap_or(unknown_receipt))
+    }
+
+    /// Whether `self` replaces `current`: the later effective decision wins, on a tie a
+    /// reject wins (and a repeated accept updates `valid_until`). When `self` was received
+    /// after `current` (not a merge of two stored states), a reject always wins: an
+    /// unsubscribe is never overturned by an accept received before it, whatever its date.
+    fn overrides(&self, current: &ConsentState, received_later: bool) -> bool {
+        if received_later && self.action == ConsentAction::Reject {
+            return true;
+        }
+        let new = self.effective_at(self.at);
+        // A stored state without a receipt time was received before this one.
+        let old = current.effective_at(new);
+        new > old
+            || (new == old
+                && (self.action == ConsentAction::Reject
+                    || current.action == ConsentAction::Accept))
+    }
+
     /// Whether this state allows contact at `at`.
     pub fn valid_at(&self, at: DateTime<Utc>) -> bool {
         self.action == ConsentAction::Accept && self.valid_until.is_none_or(|until| at < until)
@@ -102,6 +130,7 @@ impl ConsentChange {
                 action,
                 at: event.timestamp,
                 valid_until,
+                received: None,
             },
         }))
     }
@@ -156,16 +185,27 @@ impl Store {
         Ok(states)
     }
 
-    /// Applies a consent change unless a later decision is already stored.
-    pub(crate) fn apply_consent(&self, customer: CustomerId, change: &ConsentChange) -> Result<()> {
+    /// Applies a consent change unless the stored decision outranks it (see
+    /// [`ConsentState::overrides`]): a decision `received` now, or (`None`) a stored state
+    /// of a merged customer.
+    pub(crate) fn apply_consent(
+        &self,
+        customer: CustomerId,
+        change: &ConsentChange,
+        received: Option<DateTime<Utc>>,
+    ) -> Result<()> {
         let key = keys::consent_key(customer, &change.category);
+        let mut state = change.state.clone();
+        if let Some(received) = received {
+            state.received = Some(received);
+        }
         if let Some(current) = self.consent.get(&key).map_err(|e| self.sled(e))? {
             let current: ConsentState = decode("consent state", &current)?;
-            if current.at > change.state.at {
+            if !state.overrides(&current, received.is_some()) {
                 return Ok(());
             }
         }
-        let value = encode("consent state", &change.state)?;
+        let value = encode("consent state", &state)?;
         self.consent.insert(key, value).map_err(|e| self.sled(e))?;
         self.in_order.consent_written();
         Ok(())
@@ -179,7 +219,7 @@ impl Store {
                 .remove(keys::consent_key(from, &category))
                 .map_err(|e| self.sled(e))?;
             self.in_order.consent_written();
-            self.apply_consent(to, &ConsentChange { category, state })?;
+            self.apply_consent(to, &ConsentChange { category, state }, None)?;
         }
         Ok(())
     }

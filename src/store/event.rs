@@ -121,9 +121,10 @@ impl Store {
         self.visible_seq
             .store(end, std::sync::atomic::Ordering::Release);
         drop(next_seq);
+        let received = Utc::now();
         for (index, change) in consents {
             let customer = keys::decode_customer(&entries[index].0).unwrap_or(batch[index].0);
-            self.apply_consent(customer, &change)?;
+            self.apply_consent(customer, &change, Some(received))?;
         }
         Ok(first..end)
     }
