@@ -36,6 +36,7 @@ mod merge_log;
 mod prefix_cursor;
 mod query;
 mod raw_customer;
+mod repair;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64};
@@ -141,9 +142,11 @@ pub struct Store {
 impl Store {
     /// Opens (or creates) the store in `dir`. Fails with [`StoreError::InUse`] when another
     /// process still has it open after a short wait (a handle closed a moment ago releases
-    /// its lock from a background thread).
+    /// its lock from a background thread). Leftovers of interrupted writes that would keep
+    /// the store from opening are repaired first (see [`repair`]).
     pub fn open(dir: &Path) -> Result<Self> {
         compact::recover(dir)?;
+        repair::repair(dir)?;
         Self::with_config(config(dir), dir.to_path_buf())
     }
 
