@@ -83,6 +83,17 @@ pub enum StoreError {
         /// The sled error.
         source: sled::Error,
     },
+    /// sled found data it cannot read (bytes of the store's files changed or cut off).
+    #[error(
+        "the store `{path}` is damaged: unreadable data {location}; restore the folder from a \
+         backup, or import into a fresh store"
+    )]
+    Damaged {
+        /// Store folder.
+        path: PathBuf,
+        /// Where sled found it.
+        location: String,
+    },
     /// A stored value could not be decoded (the store is corrupt or from another version).
     #[error("corrupt {what} in the store: {detail}")]
     Corrupt {
@@ -211,10 +222,7 @@ impl Store {
 
     /// Wraps a sled error with the store path.
     fn sled(&self, source: sled::Error) -> StoreError {
-        StoreError::Sled {
-            path: self.path.clone(),
-            source,
-        }
+        sled_error(&self.path, source)
     }
 }
 
@@ -231,10 +239,24 @@ fn open_error(path: &Path, source: sled::Error) -> StoreError {
     if lock_wait::is_lock_error(&source) {
         StoreError::InUse(path.to_path_buf())
     } else {
-        StoreError::Sled {
+        sled_error(path, source)
+    }
+}
+
+/// Wraps a sled error with the store path; corruption becomes [`StoreError::Damaged`].
+fn sled_error(path: &Path, source: sled::Error) -> StoreError {
+    match source {
+        sled::Error::Corruption { at, .. } => StoreError::Damaged {
+            path: path.to_path_buf(),
+            location: match at {
+                Some(at) => format!("at {at:?} of its log"),
+                None => "in its snapshot or log headers".into(),
+            },
+        },
+        source => StoreError::Sled {
             path: path.to_path_buf(),
             source,
-        }
+        },
     }
 }
 
