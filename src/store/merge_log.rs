@@ -28,9 +28,10 @@ pub struct MergeRecord {
 
 impl Store {
     /// Records that `absorbed` now resolves to `survivor`: the `merged` entry and its journal
-    /// entry, atomically.
+    /// entry, atomically. Called under the identity lock, which keeps positions unique; they
+    /// do not come from sled's id counter, so customer ids stay as dense as before.
     pub(super) fn record_merge(&self, absorbed: CustomerId, survivor: CustomerId) -> Result<()> {
-        let seq = self.db.generate_id().map_err(|e| self.sled(e))? + 1;
+        let seq = self.last_merge_seq()? + 1;
         let mut entry = [0u8; 16];
         entry[..8].copy_from_slice(&keys::customer_key(absorbed));
         entry[8..].copy_from_slice(&keys::customer_key(survivor));
