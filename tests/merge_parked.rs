@@ -168,3 +168,61 @@ fn a_merge_by_a_customer_import_sends_the_parked_run_once() {
         "{status}"
     );
 }
+
+/// Marks every merge so far as handed over without moving anything, as if the merge had
+/// arrived while a tick was running (the HTTP API of `warmup run`).
+fn skip_journal(dir: &Path) {
+    let store = Store::open(&dir.join(".warmup")).unwrap();
+    let state = EngineState::new(Box::new(SledKv::open(store.db()).unwrap()));
+    let mut commit = warmup::engine::state::Commit::new();
+    commit.put_meta("merge_cursor", store.last_merge_seq().unwrap());
+    state.commit(commit).unwrap();
+    state.flush().unwrap();
+}
+
+#[test]
+fn a_merge_met_only_while_waking_is_handed_over_there() {
+    let dir = project();
+    let root = dir.path();
+    tick(root, "2026-11-30T12:00:00+01:00");
+    tick(root, "2026-12-01T00:00:10+01:00");
+    std::fs::write(
+        root.join("merge.csv"),
+        "Email,Klaviyo ID\nb@example.com,KA\n",
+    )
+    .unwrap();
+    let out = run(root, &["import", "customers", "merge.csv"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    skip_journal(root);
+    tick(root, "2026-12-01T09:00:10+01:00");
+    let mut sent = emailed(root);
+    sent.sort_unstable();
+    assert_eq!(sent, vec![1, 3]);
+    nothing_parked(root);
+}
+
+#[test]
+fn a_parked_entry_without_its_token_is_dropped_and_counted_not_woken_forever() {
+    let dir = project();
+    let root = dir.path();
+    tick(root, "2026-11-30T12:00:00+01:00");
+    tick(root, "2026-12-01T00:00:10+01:00");
+    {
+        let store = Store::open(&root.join(".warmup")).unwrap();
+        let state = EngineState::new(Box::new(SledKv::open(store.db()).unwrap()));
+        let mut commit = warmup::engine::state::Commit::new();
+        commit.delete_token(1, 2);
+        state.commit(commit).unwrap();
+        state.flush().unwrap();
+    }
+    let out = tick(root, "2026-12-01T09:00:10+01:00");
+    let mut sent = emailed(root);
+    sent.sort_unstable();
+    assert_eq!(sent, vec![1, 3]);
+    assert!(
+        stderr(&out).contains("removed a parked entry without its token"),
+        "{}",
+        stderr(&out)
+    );
+    nothing_parked(root);
+}
