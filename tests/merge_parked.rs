@@ -226,3 +226,36 @@ fn a_parked_entry_without_its_token_is_dropped_and_counted_not_woken_forever() {
     );
     nothing_parked(root);
 }
+
+/// The state an earlier version left behind: the survivor woken in the absorbed customer's
+/// place, the run marked done, the absorbed customer's parked entry still there.
+#[test]
+fn a_store_left_spinning_by_an_earlier_version_recovers() {
+    let dir = project();
+    let root = dir.path();
+    tick(root, "2026-11-30T12:00:00+01:00");
+    tick(root, "2026-12-01T00:00:10+01:00");
+    std::fs::write(
+        root.join("merge.csv"),
+        "Email,Klaviyo ID\nb@example.com,KA\n",
+    )
+    .unwrap();
+    let out = run(root, &["import", "customers", "merge.csv"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    skip_journal(root);
+    {
+        let store = Store::open(&root.join(".warmup")).unwrap();
+        let state = EngineState::new(Box::new(SledKv::open(store.db()).unwrap()));
+        let mut run = state.run(1).unwrap().unwrap();
+        run.status = warmup::engine::state::RunStatus::Done;
+        let mut commit = warmup::engine::state::Commit::new();
+        commit.put_run(&run).unwrap();
+        state.commit(commit).unwrap();
+        state.flush().unwrap();
+    }
+    tick(root, "2026-12-01T09:00:10+01:00");
+    let mut sent = emailed(root);
+    sent.sort_unstable();
+    assert_eq!(sent, vec![1, 3]);
+    nothing_parked(root);
+}

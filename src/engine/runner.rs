@@ -334,7 +334,7 @@ impl Engine {
                 if customer.id != id {
                     // Merged while this tick runs: the token moves under the survivor (or
                     // yields to the survivor's own), which the next pass wakes.
-                    self.state.hand_over(id, customer.id)?;
+                    self.state.hand_over_in_run(&context.run, id, customer.id)?;
                     continue;
                 }
                 wave.wake(

@@ -81,6 +81,12 @@ impl EngineState {
         self.hand_over_in(&self.live_runs()?, absorbed, survivor)
     }
 
+    /// [`EngineState::hand_over`] in one run, whatever its status (the wake loop meets a
+    /// merged customer in a run that is still waking, even one marked done too early).
+    pub fn hand_over_in_run(&self, run: &RunRecord, absorbed: u64, survivor: u64) -> Result<()> {
+        self.hand_over_in(std::slice::from_ref(run), absorbed, survivor)
+    }
+
     fn hand_over_in(&self, runs: &[RunRecord], absorbed: u64, survivor: u64) -> Result<()> {
         let commit = self.hand_over_commit(runs, absorbed, survivor)?;
         self.commit(commit)

@@ -201,3 +201,14 @@ fn a_state_from_before_the_journal_takes_every_recorded_merge() {
     assert_eq!(state.hand_over_merges(&store).unwrap(), 2);
     assert_eq!(due_customers(&state), vec![1]);
 }
+
+#[test]
+fn the_wake_loop_hands_over_in_its_run_even_when_marked_done() {
+    let state = state();
+    park(&state, 2);
+    let mut run = state.run(RUN).unwrap().unwrap();
+    run.status = RunStatus::Done;
+    state.hand_over_in_run(&run, 2, 1).unwrap();
+    assert_eq!(due_customers(&state), vec![1]);
+    assert!(state.token(RUN, 2).unwrap().is_none());
+}
