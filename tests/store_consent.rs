@@ -203,3 +203,13 @@ fn a_merge_keeps_the_most_recent_decision_with_future_dates_clamped() {
     assert_eq!(state.action, ConsentAction::Reject);
     assert_eq!(store.consent_state(b, "newsletter").unwrap(), Some(state));
 }
+
+#[test]
+fn the_same_decision_again_changes_nothing() {
+    let (store, id, t0) = setup();
+    store.record_event(id, &consent("reject", t0)).unwrap();
+    let first = store.consent_state(id, "newsletter").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    store.record_event(id, &consent("reject", t0)).unwrap();
+    assert_eq!(store.consent_state(id, "newsletter").unwrap(), first);
+}

@@ -48,21 +48,29 @@ impl ConsentState {
         self.at.min(self.received.unwrap_or(unknown_receipt))
     }
 
-    /// Whether `self` replaces `current`: the later effective decision wins, on a tie a
-    /// reject wins (and a repeated accept updates `valid_until`). When `self` was received
-    /// after `current` (not a merge of two stored states), a reject always wins: an
-    /// unsubscribe is never overturned by an accept received before it, whatever its date.
+    /// Whether `self` replaces `current`: the later effective decision wins; on a tie a
+    /// reject wins over an accept, and an accept replaces an accept only to change
+    /// `valid_until` (the same decision again writes nothing). When `self` was received
+    /// after `current` (not a merge of two stored states), a reject always wins over an
+    /// accept: an unsubscribe is never overturned by an accept received before it, whatever
+    /// its date.
     fn overrides(&self, current: &ConsentState, received_later: bool) -> bool {
-        if received_later && self.action == ConsentAction::Reject {
+        use ConsentAction::{Accept, Reject};
+        if received_later && self.action == Reject && current.action == Accept {
             return true;
         }
         let new = self.effective_at(self.at);
         // A stored state without a receipt time was received before this one.
         let old = current.effective_at(new);
-        new > old
-            || (new == old
-                && (self.action == ConsentAction::Reject
-                    || current.action == ConsentAction::Accept))
+        match new.cmp(&old) {
+            std::cmp::Ordering::Greater => true,
+            std::cmp::Ordering::Less => false,
+            std::cmp::Ordering::Equal => match (self.action, current.action) {
+                (Reject, Accept) => true,
+                (Accept, Accept) => self.valid_until != current.valid_until,
+                _ => false,
+            },
+        }
     }
 
     /// Whether this state allows contact at `at`.
