@@ -14,7 +14,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use warmup::engine::state::{LedgerState, RunStatus, SledKv};
 use warmup::engine::EngineState;
-use warmup::store::Store;
+use warmup::store::{CustomerId, Store};
 
 const CUSTOMERS: u64 = 600;
 
@@ -105,16 +105,33 @@ fn plan() -> BTreeMap<String, Vec<u64>> {
     serde_yaml::from_value(yaml["plans"]["warmup"].clone()).unwrap()
 }
 
-/// The invariants that hold after every restart.
-fn check_sent(dir: &Path) {
+/// Merges made before a sending day's e-mails: day → absorbed customer → survivor.
+type MergesByDay = HashMap<u32, HashMap<u64, u64>>;
+
+/// The person a customer id was on a sending day (merges made before that day's e-mails).
+fn person(merges: &MergesByDay, day: u32, mut customer: u64) -> u64 {
+    while let Some(&next) = merges.get(&day).and_then(|m| m.get(&customer)) {
+        customer = next;
+    }
+    customer
+}
+
+/// The invariants that hold after every restart; customers merged before a day's e-mails
+/// count as one.
+fn check_sent_merged(dir: &Path, merges: &MergesByDay) {
     let plan = plan();
     let mut seen = HashSet::new();
     let mut per_day: HashMap<(u32, String), u64> = HashMap::new();
     for line in journal(dir) {
         assert!(
-            seen.insert((line.run, line.node.clone(), line.customer)),
-            "customer {} got e-mail node {} of run {} twice",
+            seen.insert((
+                line.run,
+                line.node.clone(),
+                person(merges, line.day, line.customer)
+            )),
+            "customer {} (merged into {}) got e-mail node {} of run {} twice",
             line.customer,
+            person(merges, line.day, line.customer),
             line.node,
             line.run
         );
@@ -129,12 +146,13 @@ fn check_sent(dir: &Path) {
 }
 
 /// At the end: all runs done, nothing parked, no intent unresolved, every passed customer
-/// e-mailed or reported uncertain.
-fn check_final(dir: &Path) {
+/// e-mailed, reported uncertain or merged into another; `entered[i]` customers entered run
+/// `i + 1`.
+fn check_final(dir: &Path, entered: &[u64]) {
     let store = Store::open(&dir.join(".warmup")).unwrap();
     let state = EngineState::new(Box::new(SledKv::open(store.db()).unwrap()));
     let runs = state.runs().unwrap();
-    assert_eq!(runs.len(), 4, "one run per sending day");
+    assert_eq!(runs.len(), entered.len(), "one run per sending day");
     assert!(
         runs.iter().all(|r| r.status == RunStatus::Done),
         "runs not done"
@@ -149,7 +167,7 @@ fn check_final(dir: &Path) {
     );
     let uncertain: Vec<_> = state.ledger_in(LedgerState::Uncertain).unwrap();
     let lines = journal(dir);
-    for run in &runs {
+    for (run, &entered) in runs.iter().zip(entered) {
         let counters = state.counters(Some(run.id)).unwrap();
         let count = |node: &str, metric: &str| -> u64 {
             counters
@@ -169,17 +187,22 @@ fn check_final(dir: &Path) {
             .filter(|(r, _, _)| *r == run.id)
             .map(|(_, _, c)| *c)
             .collect();
-        let accounted = sent.union(&unsure).count() as u64;
+        let accounted = sent.union(&unsure).count() as u64 + count("256", "merged");
         assert!(passed > 0);
         assert_eq!(
             passed, accounted,
             "run {} (day {:?}): passed vs e-mailed or uncertain",
             run.id, run.day
         );
-        assert_eq!(count("mail", "entered"), passed, "run {}", run.id);
+        assert_eq!(
+            count("mail", "entered") + count("256", "merged"),
+            passed,
+            "run {}",
+            run.id
+        );
         assert_eq!(
             count("7", "entered"),
-            CUSTOMERS,
+            entered,
             "run {}: entered once each",
             run.id
         );
@@ -190,16 +213,28 @@ fn check_final(dir: &Path) {
 /// point or SIGKILLed after a random delay, and the next attempt restarts from what the last
 /// one left on disk.
 fn tick_with_crashes(dir: &Path, now: &str, rng: &mut StdRng) -> u32 {
+    tick_with_crashes_at(dir, now, rng, &[], &MergesByDay::new())
+}
+
+/// [`tick_with_crashes`], also at the `extra` crash points, checking with `merges`.
+fn tick_with_crashes_at(
+    dir: &Path,
+    now: &str,
+    rng: &mut StdRng,
+    extra: &[(&str, u32)],
+    merges: &MergesByDay,
+) -> u32 {
     // Crash points a tick at this time reaches, and how often at most.
-    let points: &[(&str, u32)] = if now.contains("T00:") {
-        &[("run-created", 1), ("wave-finishing", 1)]
+    let mut points: Vec<(&str, u32)> = if now.contains("T00:") {
+        vec![("run-created", 1), ("wave-finishing", 1)]
     } else {
-        &[
+        vec![
             ("email-intents-flushed", 3),
             ("email-sent", 150),
             ("wave-finishing", 1),
         ]
     };
+    points.extend_from_slice(extra);
     let mut crashes = 0;
     for _ in 0..8 {
         let status = if rng.random_bool(0.7) {
@@ -219,11 +254,22 @@ fn tick_with_crashes(dir: &Path, now: &str, rng: &mut StdRng) -> u32 {
             break;
         }
         crashes += 1;
-        check_sent(dir);
+        check_sent_merged(dir, merges);
     }
-    let status = tick(dir, now).status().unwrap();
+    let mut clean = tick(dir, now).spawn().unwrap();
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = clean.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(120) {
+            let _ = clean.kill();
+            panic!("a clean tick at {now} did not finish within two minutes");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
     assert!(ran(&status), "a clean tick at {now} after crashes failed");
-    check_sent(dir);
+    check_sent_merged(dir, merges);
     crashes
 }
 
@@ -248,7 +294,115 @@ fn killed_ticks_never_double_send_exceed_caps_or_lose_tokens() {
         crashes >= 8,
         "only {crashes} crashes: the test did not exercise restarts"
     );
-    check_final(dir.path());
+    check_final(dir.path(), &[CUSTOMERS; 4]);
+}
+
+/// Writes an `import events` file that merges pairs of customers parked at `#256` (and some
+/// parked customers with ones that are not): each line names one customer's email and the
+/// other's Klaviyo id. Returns the pairs it merges.
+fn merge_parked_pairs(dir: &Path, rng: &mut StdRng) -> Vec<(u64, u64)> {
+    let store = Store::open(&dir.join(".warmup")).unwrap();
+    let state = EngineState::new(Box::new(SledKv::open(store.db()).unwrap()));
+    let mut parked = Vec::new();
+    for (group, _) in state.due_summary().unwrap() {
+        parked.extend(state.due_customers(group, None, usize::MAX).unwrap());
+    }
+    let parked_set: HashSet<u64> = parked.iter().copied().collect();
+    let others: Vec<u64> = store
+        .customers()
+        .map(|c| c.unwrap().id.0)
+        .filter(|id| !parked_set.contains(id))
+        .collect();
+    let mut lines = String::new();
+    let mut used = HashSet::new();
+    let mut pairs = Vec::new();
+    // Within one email domain, so the merged customer's mailbox provider (its cap group) is
+    // the one both passed the limit in.
+    let domain = |id: u64| {
+        let customer = store.customer(CustomerId(id)).unwrap().unwrap();
+        customer
+            .email_id
+            .unwrap()
+            .split('@')
+            .nth(1)
+            .unwrap()
+            .to_owned()
+    };
+    for _ in 0..400 {
+        let a = parked[rng.random_range(0..parked.len())];
+        let b = if rng.random_bool(0.75) {
+            parked[rng.random_range(0..parked.len())]
+        } else {
+            others[rng.random_range(0..others.len())]
+        };
+        if a == b || used.contains(&a) || used.contains(&b) || domain(a) != domain(b) {
+            continue;
+        }
+        used.extend([a, b]);
+        if pairs.len() == 30 {
+            break;
+        }
+        pairs.push((a, b));
+        let (a, b) = (
+            store.customer(CustomerId(a)).unwrap().unwrap(),
+            store.customer(CustomerId(b)).unwrap().unwrap(),
+        );
+        let line = serde_json::json!({
+            "email": a.email_id,
+            "klaviyo_id": b.klaviyo_id,
+            "type": "page_view",
+            "timestamp": "2026-12-01T04:00:00Z",
+        });
+        lines.push_str(&format!("{line}\n"));
+    }
+    std::fs::write(dir.join("merges.jsonl"), lines).unwrap();
+    pairs
+}
+
+#[test]
+fn killed_ticks_after_merges_of_parked_customers_never_double_send() {
+    let dir = tempfile::tempdir().unwrap();
+    project(dir.path());
+    let mut rng = StdRng::seed_from_u64(14);
+    assert!(tick(dir.path(), "2026-11-30T12:00:00+01:00")
+        .status()
+        .unwrap()
+        .success());
+    let mut entered = Vec::new();
+    let mut customers = CUSTOMERS;
+    let mut crashes = 0;
+    let mut merges = MergesByDay::new();
+    let mut so_far = HashMap::new();
+    for day in 1..=2 {
+        let midnight = format!("2026-12-{day:02}T00:00:10+01:00");
+        crashes += tick_with_crashes_at(dir.path(), &midnight, &mut rng, &[], &merges);
+        entered.push(customers);
+        let pairs = merge_parked_pairs(dir.path(), &mut rng);
+        assert!(pairs.len() >= 10, "only {} merges", pairs.len());
+        let status = warmup(dir.path())
+            .args(["import", "events", "merges.jsonl"])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        customers -= pairs.len() as u64;
+        // Both directions: whichever id survived, the two are one person from now on.
+        for (a, b) in pairs {
+            so_far.insert(a.max(b), a.min(b));
+        }
+        merges.insert(day, so_far.clone());
+        let now = format!("2026-12-{day:02}T09:00:10+01:00");
+        crashes += tick_with_crashes_at(
+            dir.path(),
+            &now,
+            &mut rng,
+            &[("merge-handed-over", 30)],
+            &merges,
+        );
+    }
+    assert!(crashes >= 3, "only {crashes} crashes");
+    check_final(dir.path(), &entered);
+    let store = Store::open(&dir.path().join(".warmup")).unwrap();
+    assert_eq!(store.count() as u64, customers);
 }
 
 /// Whether a tick ran to its end: exit 0, or 3 when some customer's step failed (e-mails a

@@ -133,3 +133,83 @@ fn malformed_consent_events_are_refused_and_change_nothing() {
     assert_eq!(store.customer_events(id).count(), 0);
     assert_eq!(store.next_event_seq(), 0);
 }
+
+#[test]
+fn an_unsubscribe_wins_over_every_accept_received_before_it_whatever_its_date() {
+    let (store, id, _) = setup();
+    let now = Utc::now();
+    store
+        .record_event(id, &consent("accept", now + Duration::days(400)))
+        .unwrap();
+    store
+        .record_event(id, &consent("reject", now - Duration::days(3)))
+        .unwrap();
+    let state = store.consent_state(id, "newsletter").unwrap().unwrap();
+    assert_eq!(state.action, ConsentAction::Reject);
+    assert!(!store
+        .consent_valid(id, "newsletter", now + Duration::days(1))
+        .unwrap());
+}
+
+#[test]
+fn an_accept_dated_in_the_future_counts_as_made_when_it_was_received() {
+    let (store, id, _) = setup();
+    let now = Utc::now();
+    // An unsubscribe dated in two days, received first; then an accept dated in a year.
+    store
+        .record_event(id, &consent("reject", now + Duration::days(2)))
+        .unwrap();
+    store
+        .record_event(id, &consent("accept", now + Duration::days(365)))
+        .unwrap();
+    // Both count as made at their receipt, so the accept, received later, re-subscribes.
+    let state = store.consent_state(id, "newsletter").unwrap().unwrap();
+    assert_eq!(state.action, ConsentAction::Accept);
+    assert!(state.received.is_some_and(|r| r >= now));
+    // An accept dated before the stored unsubscribe's receipt does not.
+    store
+        .record_event(id, &consent("reject", now - Duration::days(1)))
+        .unwrap();
+    store
+        .record_event(id, &consent("accept", now - Duration::days(2)))
+        .unwrap();
+    assert!(!store.consent_valid(id, "newsletter", now).unwrap());
+}
+
+#[test]
+fn a_merge_keeps_the_most_recent_decision_with_future_dates_clamped() {
+    let store = Store::temporary().unwrap();
+    let now = Utc::now();
+    let customer = |email: &str, klaviyo: &str| {
+        let record = CustomerRecord {
+            email: Some(email.into()),
+            klaviyo_id: Some(klaviyo.into()),
+            ..CustomerRecord::default()
+        };
+        store.upsert(&record).unwrap().customer()
+    };
+    let a = customer("a@example.com", "KA");
+    let b = customer("b@example.com", "KB");
+    // a accepted "next year" (received now); b unsubscribed after that receipt, dated so.
+    store
+        .record_event(a, &consent("accept", now + Duration::days(365)))
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    store
+        .record_event(b, &consent("reject", Utc::now()))
+        .unwrap();
+    customer("b@example.com", "KA");
+    let state = store.consent_state(a, "newsletter").unwrap().unwrap();
+    assert_eq!(state.action, ConsentAction::Reject);
+    assert_eq!(store.consent_state(b, "newsletter").unwrap(), Some(state));
+}
+
+#[test]
+fn the_same_decision_again_changes_nothing() {
+    let (store, id, t0) = setup();
+    store.record_event(id, &consent("reject", t0)).unwrap();
+    let first = store.consent_state(id, "newsletter").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    store.record_event(id, &consent("reject", t0)).unwrap();
+    assert_eq!(store.consent_state(id, "newsletter").unwrap(), first);
+}

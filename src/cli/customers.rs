@@ -44,7 +44,7 @@ pub(crate) fn open_project_store(project: Option<&Path>) -> anyhow::Result<(Proj
 pub fn run(project: Option<&Path>, args: CustomersArgs) -> anyhow::Result<()> {
     let (_, store) = open_project_store(project)?;
     match args.what {
-        CustomersWhat::Count => println!("{}", store.count()),
+        CustomersWhat::Count => println!("{}", store.try_count()?),
         CustomersWhat::Show { id, events } => {
             let customer = store
                 .find_by_any(&id)?

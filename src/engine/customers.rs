@@ -136,4 +136,27 @@ pub trait CustomerAccess: Send + Sync {
     ) -> Result<u64>;
     /// The cursor the next recorded event will get.
     fn next_event_seq(&self) -> Result<u64>;
+    /// Identity merges journaled after position `after`, at most `limit`, in order; the
+    /// engine hands tokens, ledger and parked entries over to survivors (see
+    /// [`super::state::EngineState::hand_over_merges`]). Sources that never merge (the
+    /// simulation's empty state) have none.
+    fn merges_after(&self, _after: u64, _limit: usize) -> Result<Vec<MergedIds>> {
+        Ok(Vec::new())
+    }
+    /// Every merge ever recorded, journaled or from before the journal existed, and the
+    /// journal's last position (for the first hand-over of a store).
+    fn all_merges(&self) -> Result<(Vec<MergedIds>, u64)> {
+        Ok((Vec::new(), 0))
+    }
+}
+
+/// One identity merge as the engine follows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MergedIds {
+    /// Journal position (0 for merges older than the journal).
+    pub seq: u64,
+    /// The customer merged away.
+    pub absorbed: u64,
+    /// The customer it was merged into.
+    pub survivor: u64,
 }

@@ -167,6 +167,8 @@ impl Engine {
     pub fn tick(&self, now: DateTime<Utc>) -> Result<TickSummary> {
         self.register(now)?;
         self.read_feedback()?;
+        // Before anything reads tokens or the ledger by customer id (see `state::merge`).
+        self.state.hand_over_merges(self.access.as_ref())?;
         let mut summary = TickSummary::default();
         for run in self.state.runs()? {
             if run.status == RunStatus::Entering {
@@ -329,21 +331,33 @@ impl Engine {
         let env = self.wave_env();
         let mut wave = Wave::new(&env, &context, now);
         let mut after = None;
+        let mut stale = 0;
         loop {
             let customers = self.state.due_customers(group, after, 1024)?;
             let Some(&last) = customers.last() else {
                 break;
             };
             for id in customers {
-                let event = self
-                    .state
-                    .token(group.run, id)?
-                    .and_then(|record| record.event)
-                    .map(Arc::new);
+                let Some(record) = self.state.parked_token(group, id)? else {
+                    stale += 1;
+                    tracing::warn!(
+                        run = group.run,
+                        customer = id,
+                        "removed a parked entry without its token"
+                    );
+                    continue;
+                };
+                let event = record.event.map(Arc::new);
                 let customer = self.access.customer(id)?.unwrap_or(CustomerView {
                     id,
                     ..CustomerView::default()
                 });
+                if customer.id != id {
+                    // Merged while this tick runs: the token moves under the survivor (or
+                    // yields to the survivor's own), which the next pass wakes.
+                    self.state.hand_over_in_run(&context.run, id, customer.id)?;
+                    continue;
+                }
                 wave.wake(
                     node,
                     Token::new(customer, event, Origin::Woken(group.node, group.due)),
@@ -351,7 +365,8 @@ impl Engine {
             }
             after = Some(last);
         }
-        let summary = wave.finish(Commit::new())?;
+        let mut summary = wave.finish(Commit::new())?;
+        summary.failed += stale;
         self.flush()?;
         Ok(summary)
     }

@@ -4,11 +4,13 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use super::customers::{
-    CustomerAccess, CustomerEvent, CustomerView, EventMatch, Flow, LoggedCustomerEvent,
+    CustomerAccess, CustomerEvent, CustomerView, EventMatch, Flow, LoggedCustomerEvent, MergedIds,
 };
 use super::error::{EngineError, Result};
 use super::properties::Properties;
-use crate::store::{Customer, CustomerId, Event, EventQuery, RawCustomer, Store, StoreError};
+use crate::store::{
+    Customer, CustomerId, Event, EventQuery, MergeRecord, RawCustomer, Store, StoreError,
+};
 
 fn store_error(error: StoreError) -> EngineError {
     EngineError::Store(error.to_string())
@@ -119,5 +121,28 @@ impl CustomerAccess for Store {
 
     fn next_event_seq(&self) -> Result<u64> {
         Ok(Store::next_event_seq(self))
+    }
+
+    fn merges_after(&self, after: u64, limit: usize) -> Result<Vec<MergedIds>> {
+        let merges = Store::merges_after(self, after, limit).map_err(store_error)?;
+        Ok(merges.into_iter().map(merged_ids).collect())
+    }
+
+    fn all_merges(&self) -> Result<(Vec<MergedIds>, u64)> {
+        // The journal position first: a merge recorded meanwhile is handed over again later,
+        // which changes nothing.
+        let last = self.last_merge_seq().map_err(store_error)?;
+        let merges = Store::all_merges(self)
+            .map(|merge| merge.map(merged_ids).map_err(store_error))
+            .collect::<Result<Vec<_>>>()?;
+        Ok((merges, last))
+    }
+}
+
+fn merged_ids(merge: MergeRecord) -> MergedIds {
+    MergedIds {
+        seq: merge.seq,
+        absorbed: merge.absorbed.0,
+        survivor: merge.survivor.0,
     }
 }

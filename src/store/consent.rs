@@ -34,9 +34,45 @@ pub struct ConsentState {
     /// An accepted consent stops being valid at this instant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_until: Option<DateTime<Utc>>,
+    /// When the store received the decision (states stored before this was kept have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received: Option<DateTime<Utc>>,
 }
 
 impl ConsentState {
+    /// When the decision counts as made for ordering decisions: its date, but never later
+    /// than its receipt — a decision dated in the future must not outrank decisions received
+    /// after it (an accept dated next year would otherwise override every unsubscribe until
+    /// then). `unknown_receipt` stands in for states stored without a receipt time.
+    fn effective_at(&self, unknown_receipt: DateTime<Utc>) -> DateTime<Utc> {
+        self.at.min(self.received.unwrap_or(unknown_receipt))
+    }
+
+    /// Whether `self` replaces `current`: the later effective decision wins; on a tie a
+    /// reject wins over an accept, and an accept replaces an accept only to change
+    /// `valid_until` (the same decision again writes nothing). When `self` was received
+    /// after `current` (not a merge of two stored states), a reject always wins over an
+    /// accept: an unsubscribe is never overturned by an accept received before it, whatever
+    /// its date.
+    fn overrides(&self, current: &ConsentState, received_later: bool) -> bool {
+        use ConsentAction::{Accept, Reject};
+        if received_later && self.action == Reject && current.action == Accept {
+            return true;
+        }
+        let new = self.effective_at(self.at);
+        // A stored state without a receipt time was received before this one.
+        let old = current.effective_at(new);
+        match new.cmp(&old) {
+            std::cmp::Ordering::Greater => true,
+            std::cmp::Ordering::Less => false,
+            std::cmp::Ordering::Equal => match (self.action, current.action) {
+                (Reject, Accept) => true,
+                (Accept, Accept) => self.valid_until != current.valid_until,
+                _ => false,
+            },
+        }
+    }
+
     /// Whether this state allows contact at `at`.
     pub fn valid_at(&self, at: DateTime<Utc>) -> bool {
         self.action == ConsentAction::Accept && self.valid_until.is_none_or(|until| at < until)
@@ -102,6 +138,7 @@ impl ConsentChange {
                 action,
                 at: event.timestamp,
                 valid_until,
+                received: None,
             },
         }))
     }
@@ -113,21 +150,34 @@ impl ConsentChange {
         &self.category
     }
 
-    /// The state this change leaves when `current` is stored: `None` when a later decision
-    /// is already stored, so the change is ignored.
-    pub(crate) fn applied_to(&self, current: Option<&ConsentState>) -> Option<ConsentState> {
+    /// The state this change leaves when `current` is stored, for a decision `received` now
+    /// (`None`: a stored state of a merged customer): `None` when the stored decision
+    /// outranks it (see [`ConsentState::overrides`]), so the change is ignored.
+    pub(crate) fn applied_to(
+        &self,
+        current: Option<&ConsentState>,
+        received: Option<DateTime<Utc>>,
+    ) -> Option<ConsentState> {
+        let mut state = self.state.clone();
+        if let Some(received) = received {
+            state.received = Some(received);
+        }
         match current {
-            Some(current) if current.at > self.state.at => None,
-            _ => Some(self.state.clone()),
+            Some(current) if !state.overrides(current, received.is_some()) => None,
+            _ => Some(state),
         }
     }
 
     /// Whether applying this change to `current` changes the customer's decision: a first
     /// decision, or `accept` after `reject` and the other way round. Repeating the stored
-    /// decision (e.g. Klaviyo reporting back an unsubscribe we asked for) or a decision older
-    /// than the stored one changes nothing.
-    pub(crate) fn changes(&self, current: Option<&ConsentState>) -> bool {
-        match self.applied_to(current) {
+    /// decision (e.g. Klaviyo reporting back an unsubscribe we asked for) or a decision the
+    /// stored one outranks changes nothing.
+    pub(crate) fn changes(
+        &self,
+        current: Option<&ConsentState>,
+        received: Option<DateTime<Utc>>,
+    ) -> bool {
+        match self.applied_to(current, received) {
             None => false,
             Some(next) => current.is_none_or(|current| current.action != next.action),
         }
@@ -183,10 +233,17 @@ impl Store {
         Ok(states)
     }
 
-    /// Applies a consent change unless a later decision is already stored.
-    pub(crate) fn apply_consent(&self, customer: CustomerId, change: &ConsentChange) -> Result<()> {
+    /// Applies a consent change unless the stored decision outranks it (see
+    /// [`ConsentState::overrides`]): a decision `received` now, or (`None`) a stored state
+    /// of a merged customer.
+    pub(crate) fn apply_consent(
+        &self,
+        customer: CustomerId,
+        change: &ConsentChange,
+        received: Option<DateTime<Utc>>,
+    ) -> Result<()> {
         let current = self.consent_state_exact(customer, &change.category)?;
-        if let Some(state) = change.applied_to(current.as_ref()) {
+        if let Some(state) = change.applied_to(current.as_ref(), received) {
             self.put_consent(customer, &change.category, &state)?;
         }
         Ok(())
@@ -231,7 +288,7 @@ impl Store {
                 .remove(keys::consent_key(from, &category))
                 .map_err(|e| self.sled(e))?;
             self.in_order.consent_written();
-            self.apply_consent(to, &ConsentChange { category, state })?;
+            self.apply_consent(to, &ConsentChange { category, state }, None)?;
         }
         Ok(())
     }

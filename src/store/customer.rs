@@ -271,8 +271,32 @@ impl Store {
     }
 
     /// Number of customers. Walks the keys, so it takes time proportional to the store.
+    /// Stops at the first entry that cannot be read (use [`Store::try_count`] to learn of
+    /// it).
     pub fn count(&self) -> usize {
-        self.customers.len()
+        self.walk_count().0
+    }
+
+    /// Number of customers, or the error of the first entry that cannot be read (a damaged
+    /// store).
+    pub fn try_count(&self) -> Result<usize> {
+        match self.walk_count() {
+            (count, None) => Ok(count),
+            (_, Some(error)) => Err(error),
+        }
+    }
+
+    /// Counts keys up to the first error. sled's own `len` counts errors as entries, and its
+    /// iterator yields the same error again and again on a damaged page, so it never ends.
+    fn walk_count(&self) -> (usize, Option<super::StoreError>) {
+        let mut count = 0;
+        for entry in self.customers.iter().keys() {
+            if let Err(e) = entry {
+                return (count, Some(self.sled(e)));
+            }
+            count += 1;
+        }
+        (count, None)
     }
 
     /// Sets properties of an existing customer (a `null` value removes one); returns whether

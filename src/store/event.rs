@@ -117,7 +117,8 @@ impl Store {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         // Decided under the lock, so two batches never both see the same decision as new.
-        let states = self.consent_outcomes(batch, &consents, &mut prepared)?;
+        let received = Utc::now();
+        let states = self.consent_outcomes(batch, &consents, &mut prepared, received)?;
         let first = *next_seq;
         let entries: Vec<([u8; 24], Vec<u8>)> = prepared
             .into_iter()
@@ -145,6 +146,7 @@ impl Store {
         batch: &[(CustomerId, Event)],
         consents: &[(usize, super::consent::ConsentChange)],
         prepared: &mut [(CustomerId, [u8; 8], Vec<u8>)],
+        received: DateTime<Utc>,
     ) -> Result<std::collections::HashMap<(CustomerId, String), super::ConsentState>> {
         let mut states = std::collections::HashMap::new();
         for (index, change) in consents {
@@ -154,8 +156,8 @@ impl Store {
                 Some(state) => Some(Clone::clone(state)),
                 None => self.consent_state_exact(customer, change.category())?,
             };
-            let changed = change.changes(current.as_ref());
-            if let Some(next) = change.applied_to(current.as_ref()) {
+            let changed = change.changes(current.as_ref(), Some(received));
+            if let Some(next) = change.applied_to(current.as_ref(), Some(received)) {
                 states.insert(key, next);
             }
             prepared[*index].2 = encode_body(&batch[*index].1, changed)?;

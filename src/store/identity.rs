@@ -261,12 +261,7 @@ impl Store {
             .store(true, std::sync::atomic::Ordering::Release);
         self.move_events(other.id, survivor.id)?;
         self.merge_consents(other.id, survivor.id)?;
-        self.merged
-            .insert(
-                keys::customer_key(other.id),
-                &keys::customer_key(survivor.id),
-            )
-            .map_err(|e| self.sled(e))?;
+        self.record_merge(other.id, survivor.id)?;
         self.customers
             .remove(keys::customer_key(other.id))
             .map_err(|e| self.sled(e))?;

@@ -9,6 +9,7 @@
 //! | `customers` | customer id (u64, 8 bytes)                     | [`StoredCustomer`] JSON        |
 //! | `ids`       | kind byte (`e` email, `k` Klaviyo, `c` cookie) + normalised id | customer id (8)|
 //! | `merged`    | absorbed customer id (8)                       | surviving customer id (8)      |
+//! | `merge_log` | journal position (8)                          | absorbed (8) + survivor (8)    |
 //! | `events`    | customer id (8) + time (8) + sequence (8)      | [`StoredEvent`] JSON           |
 //! | `event_log` | sequence of the chunk's first event (8)        | chunk: per event customer (8) + time (8) + length (4) + [`StoredEvent`] JSON |
 //! | `consent`   | customer id (8) + category (UTF-8)             | [`ConsentState`] JSON          |

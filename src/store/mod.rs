@@ -32,9 +32,11 @@ pub mod identity;
 mod in_order;
 pub mod keys;
 mod lock_wait;
+mod merge_log;
 mod prefix_cursor;
 mod query;
 mod raw_customer;
+mod repair;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64};
@@ -44,6 +46,7 @@ pub use compact::Compaction;
 pub use consent::{ConsentAction, ConsentState, CONSENT_EVENT};
 pub use customer::{Customer, CustomerRecord, StoredCustomer, UpsertOutcome};
 pub use event::{Event, LoggedEvent, StoredEvent};
+pub use merge_log::MergeRecord;
 pub use query::EventQuery;
 pub use raw_customer::RawCustomer;
 
@@ -79,6 +82,17 @@ pub enum StoreError {
         path: PathBuf,
         /// The sled error.
         source: sled::Error,
+    },
+    /// sled found data it cannot read (bytes of the store's files changed or cut off).
+    #[error(
+        "the store `{path}` is damaged: unreadable data {location}; restore the folder from a \
+         backup, or import into a fresh store"
+    )]
+    Damaged {
+        /// Store folder.
+        path: PathBuf,
+        /// Where sled found it.
+        location: String,
     },
     /// A stored value could not be decoded (the store is corrupt or from another version).
     #[error("corrupt {what} in the store: {detail}")]
@@ -117,6 +131,8 @@ pub struct Store {
     customers: sled::Tree,
     ids: sled::Tree,
     merged: sled::Tree,
+    /// Every merge in order ([`merge_log`]).
+    merge_log: sled::Tree,
     events: sled::Tree,
     event_log: sled::Tree,
     consent: sled::Tree,
@@ -137,9 +153,11 @@ pub struct Store {
 impl Store {
     /// Opens (or creates) the store in `dir`. Fails with [`StoreError::InUse`] when another
     /// process still has it open after a short wait (a handle closed a moment ago releases
-    /// its lock from a background thread).
+    /// its lock from a background thread). Leftovers of interrupted writes that would keep
+    /// the store from opening are repaired first (see [`repair`]).
     pub fn open(dir: &Path) -> Result<Self> {
         compact::recover(dir)?;
+        repair::repair(dir)?;
         Self::with_config(config(dir), dir.to_path_buf())
     }
 
@@ -168,6 +186,7 @@ impl Store {
             ids: tree("ids")?,
             has_merges: AtomicBool::new(!merged.is_empty()),
             merged,
+            merge_log: tree("merge_log")?,
             events: tree("events")?,
             consent: tree("consent")?,
             event_log,
@@ -203,10 +222,7 @@ impl Store {
 
     /// Wraps a sled error with the store path.
     fn sled(&self, source: sled::Error) -> StoreError {
-        StoreError::Sled {
-            path: self.path.clone(),
-            source,
-        }
+        sled_error(&self.path, source)
     }
 }
 
@@ -223,10 +239,24 @@ fn open_error(path: &Path, source: sled::Error) -> StoreError {
     if lock_wait::is_lock_error(&source) {
         StoreError::InUse(path.to_path_buf())
     } else {
-        StoreError::Sled {
+        sled_error(path, source)
+    }
+}
+
+/// Wraps a sled error with the store path; corruption becomes [`StoreError::Damaged`].
+fn sled_error(path: &Path, source: sled::Error) -> StoreError {
+    match source {
+        sled::Error::Corruption { at, .. } => StoreError::Damaged {
+            path: path.to_path_buf(),
+            location: match at {
+                Some(at) => format!("at {at:?} of its log"),
+                None => "in its snapshot or log headers".into(),
+            },
+        },
+        source => StoreError::Sled {
             path: path.to_path_buf(),
             source,
-        }
+        },
     }
 }
 

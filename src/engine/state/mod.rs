@@ -9,6 +9,7 @@
 mod commit;
 pub mod keys;
 mod kv;
+mod merge;
 mod reasons;
 mod records;
 
@@ -337,3 +338,6 @@ impl EngineState {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod merge_tests;

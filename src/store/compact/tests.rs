@@ -34,8 +34,8 @@ fn compaction_keeps_every_entry_and_the_id_counter() {
     let dir = tempfile::tempdir().unwrap();
     let path = filled(dir.path(), 300);
     let compaction = Store::compact(&path).unwrap();
-    // customers, ids, merged, events, consent, event_log and sled's default tree
-    assert_eq!(compaction.trees, 7);
+    // customers, ids, merged, merge_log, events, consent, event_log and sled's default tree
+    assert_eq!(compaction.trees, 8);
     // 300 customers, 300 email index entries, 300 events, 300 log entries, 300 consents
     assert_eq!(compaction.entries, 1500);
     assert!(compaction.after > 0);
