@@ -72,8 +72,9 @@ impl StoreCollector {
             return Vec::new();
         };
         let now = chrono::Utc::now();
+        // Stop at the first unreadable entry: sled repeats an error on a damaged page forever.
         tree.iter()
-            .filter_map(Result::ok)
+            .map_while(Result::ok)
             .filter_map(|(name, value)| {
                 let at =
                     chrono::DateTime::parse_from_rfc3339(std::str::from_utf8(&value).ok()?).ok()?;
