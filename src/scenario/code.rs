@@ -43,6 +43,8 @@
 //! | W0036 | unknown mailbox-provider group |
 //! | W0037 | e-mail node but no `email` section in the project |
 //! | W0038 | file cannot be read |
+//! | W0039 | duration longer than its field allows |
+//! | W0040 | segments nested too deeply |
 
 use std::fmt;
 
@@ -117,6 +119,8 @@ codes! {
     UnknownProvider = "W0036", "unknown mailbox-provider group";
     NoEmailConfig = "W0037", "e-mail node but no `email` section in the project";
     Unreadable = "W0038", "file cannot be read";
+    DurationTooLong = "W0039", "duration longer than its field allows";
+    SegmentsTooDeep = "W0040", "segments nested too deeply";
 }
 
 impl fmt::Display for Code {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::check::{predicate, templates, Cx, Segments};
 use super::compiled::Predicate;
-use super::time::{parse_duration, parse_timezone};
+use super::time::{parse_timezone, MAX_DURATION};
 use super::{yaml, Code, Diagnostic, Diagnostics, Reporter, SourceFile, Span, YamlPath};
 use crate::actions::email::{CaFile, CaFileError};
 use crate::project::{Project, ProjectFile, SecretSource, Transport};
@@ -157,12 +157,7 @@ fn settings(cx: &mut Cx<'_>, file: &ProjectFile) {
             ("reconcile", &sync.reconcile),
         ] {
             if let Some(text) = value {
-                cx.parse(
-                    &at.key("sync").key(field),
-                    Code::InvalidDuration,
-                    text,
-                    parse_duration,
-                );
+                cx.duration(&at.key("sync").key(field), text, MAX_DURATION);
             }
         }
     }
