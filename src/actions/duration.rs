@@ -25,13 +25,15 @@ pub fn parse_duration(
 ) -> Result<Duration, DurationError> {
     match value {
         None => Ok(default),
-        Some(text) => crate::scenario::time::parse_bounded_duration(text, MAX_DURATION).map_err(
-            |problem| DurationError {
-                field: field.to_owned(),
-                value: text.to_owned(),
-                message: problem.message().to_owned(),
-            },
-        ),
+        Some(text) => {
+            crate::scenario::time::parse_bounded_duration(text, MAX_DURATION).map_err(|problem| {
+                DurationError {
+                    field: field.to_owned(),
+                    value: text.to_owned(),
+                    message: problem.message().to_owned(),
+                }
+            })
+        }
     }
 }
 

@@ -206,9 +206,8 @@ mod tests {
             error,
             "columns 1 (`Email`) and 3 (`email`) both give the email address; keep one"
         );
-        let error =
-            Columns::from_headers(["Email", "Last Open", "last_open"], &BTreeMap::new())
-                .unwrap_err();
+        let error = Columns::from_headers(["Email", "Last Open", "last_open"], &BTreeMap::new())
+            .unwrap_err();
         assert!(error.contains("the property `last_open`"), "{error}");
     }
 

@@ -325,7 +325,10 @@ mod tests {
     #[test]
     fn quotes_escape_and_span_lines() {
         let got = items("a,\"b,\"\"c\"\"\",O\"Brien\r\n\"x\r\ny\",z");
-        assert_eq!(got[0], (1, Ok(vec!["a".into(), "b,\"c\"".into(), "O\"Brien".into()])));
+        assert_eq!(
+            got[0],
+            (1, Ok(vec!["a".into(), "b,\"c\"".into(), "O\"Brien".into()]))
+        );
         assert_eq!(got[1], (2, Ok(vec!["x\r\ny".into(), "z".into()])));
     }
 

@@ -230,9 +230,7 @@ fn resolve_segments(compiled: &Segments, reporter: &mut Reporter) -> Segments {
     let mut resolved = Segments::new();
     for name in compiled.keys() {
         resolver.stack = vec![name.clone()];
-        let result = compiled[name]
-            .as_ref()
-            .and_then(|p| resolver.substitute(p));
+        let result = compiled[name].as_ref().and_then(|p| resolver.substitute(p));
         if let Some((predicate, below)) = &result {
             let entry = (predicate.clone(), below + 1);
             resolver.done.insert(name.clone(), entry);
@@ -314,7 +312,8 @@ impl Resolver<'_, '_> {
                     .and_then(|p| self.substitute(p));
                 self.stack.pop();
                 let (inner, below) = result?;
-                self.done.insert(name.to_owned(), (inner.clone(), below + 1));
+                self.done
+                    .insert(name.to_owned(), (inner.clone(), below + 1));
                 (inner, below + 1)
             }
         };

@@ -133,7 +133,12 @@ mod tests {
     #[test]
     fn durations_are_bounded_and_overflow_is_never_zero() {
         assert_eq!(parse_duration("366d"), Ok(MAX_DURATION));
-        for text in ["367d", "100000000d", "99999999999999999999999d", "1000000000000000000s"] {
+        for text in [
+            "367d",
+            "100000000d",
+            "99999999999999999999999d",
+            "1000000000000000000s",
+        ] {
             let problem = parse_bounded_duration(text, MAX_DURATION).unwrap_err();
             assert!(
                 matches!(&problem, DurationProblem::TooLong(m) if m.contains("366 days")),

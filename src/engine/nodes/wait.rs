@@ -68,5 +68,7 @@ fn later(now: DateTime<Utc>, duration: std::time::Duration) -> Result<DateTime<U
     chrono::Duration::from_std(duration)
         .ok()
         .and_then(|delta| now.checked_add_signed(delta))
-        .ok_or_else(|| StepFailure::Customer(format!("a wait of {duration:?} ends past the calendar")))
+        .ok_or_else(|| {
+            StepFailure::Customer(format!("a wait of {duration:?} ends past the calendar"))
+        })
 }
