@@ -4,7 +4,7 @@ use std::path::Path;
 
 use assert_cmd::Command;
 use chrono::{TimeZone, Utc};
-use warmup::import::import_events_from;
+use warmup::import::{import_events_from, EventImportOptions};
 use warmup::store::{EventQuery, Store};
 
 const EVENTS: &str = r#"{"email": "Jane@Example.com", "type": "consent", "timestamp": "2026-11-01T10:00:00Z", "properties": {"action": "accept", "category": "newsletter"}}
@@ -27,7 +27,7 @@ fn good_lines_are_recorded_and_consent_events_update_consent() {
         &store,
         EVENTS.as_bytes(),
         Path::new("events.jsonl"),
-        None,
+        &EventImportOptions::default(),
         &mut |_| {},
     )
     .unwrap();

@@ -5,6 +5,7 @@
 //! sample customers, imports them, simulates the 14 sending days, prints the table and
 //! writes the ramp chart. Nothing touches the network.
 
+use super::output;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -83,10 +84,12 @@ fn demo(dir: &Path, args: &DemoArgs) -> anyhow::Result<()> {
         consent_category: project.file.import.consent_category.clone(),
         tag: Some("engaged-90".into()),
         rejects: None,
+        // The sample is dated before its own "now", whatever the machine's clock says.
+        now: Some(Sample::new(args.seed).now),
     };
     let summary = import_customers(&store, &csv, &options, &mut |_| {})?;
     store.flush()?;
-    eprintln!(
+    output::errln!(
         "demo project in {}: imported {} sample customers",
         dir.display(),
         store.count()

@@ -4,6 +4,7 @@
 //! in flight, and exits. With a `klaviyo` section it also syncs with Klaviyo on the project's
 //! schedule (see `run_sync`).
 
+use super::output;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -51,7 +52,7 @@ pub fn run(project: Option<&Path>, args: RunArgs) -> anyhow::Result<()> {
         (Some(_), false) => match KlaviyoSetup::from_project(&project) {
             Ok(setup) => Some((setup, Arc::clone(&store))),
             Err(error) => {
-                eprintln!("warning: Klaviyo sync disabled: {error}");
+                output::errln!("warning: Klaviyo sync disabled: {error}");
                 None
             }
         },
@@ -85,7 +86,7 @@ async fn serve(
             let stop = cancel.clone();
             tracker.spawn(async move {
                 if let Err(error) = crate::server::serve_listener(state, listener, stop).await {
-                    eprintln!("error: {error}");
+                    output::errln!("error: {error}");
                 }
             });
             Some(feed)
@@ -96,7 +97,7 @@ async fn serve(
     tracker.spawn(async move {
         tokio::select! {
             () = shutdown => {
-                eprintln!("stopping after the current wave");
+                output::errln!("stopping after the current wave");
                 signals.cancel();
             }
             () = signals.cancelled() => {}
@@ -111,7 +112,7 @@ async fn serve(
         match tick {
             Ok(Ok(summary)) => {
                 if summary.waves > 0 {
-                    println!("{}", super::tick::describe(now, &summary));
+                    output::outln!("{}", super::tick::describe(now, &summary));
                 }
             }
             Ok(Err(error)) => break Err(anyhow::Error::new(error).context("tick failed")),

@@ -2,6 +2,7 @@
 //! without running scenarios. `warmup run` serves the same API beside the scheduler; use
 //! `serve` for an ingest-only process or to accept data before going live.
 
+use super::output;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -63,7 +64,7 @@ pub(crate) fn http_state(
         return Err(InvalidInput::new(problem.to_string()).into());
     }
     for problem in &problems {
-        eprintln!("warning: {problem}; the HTTP API runs without it");
+        output::errln!("warning: {problem}; the HTTP API runs without it");
     }
     Ok(builder.engine(engine).build())
 }
@@ -75,7 +76,7 @@ pub(crate) async fn listen(bind: &str) -> anyhow::Result<TcpListener> {
     let local = listener
         .local_addr()
         .context("cannot read the bound address")?;
-    println!("listening on http://{local}");
+    output::outln!("listening on http://{local}");
     Ok(listener)
 }
 

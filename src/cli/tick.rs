@@ -1,5 +1,6 @@
 //! `warmup tick`: one pass over everything due, for cron or a systemd timer.
 
+use super::output;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -43,7 +44,7 @@ pub fn run(project: Option<&Path>, args: TickArgs) -> anyhow::Result<()> {
     let engine = open_engine(project, args.capture, runtime.handle())?;
     let now = args.now.unwrap_or_else(Utc::now);
     let summary = engine.tick(now).context("tick failed")?;
-    println!("{}", describe(now, &summary));
+    output::outln!("{}", describe(now, &summary));
     Ok(())
 }
 

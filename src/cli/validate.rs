@@ -1,3 +1,4 @@
+use super::output;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -18,8 +19,8 @@ pub fn run(args: ValidateArgs, project: Option<&Path>) -> anyhow::Result<()> {
     let project = match load_project(project) {
         Ok(project) => project,
         Err(ProjectFailure::Diagnostics(diagnostics)) => {
-            print!("{}", diagnostics.render(color));
-            println!("{}", summary(1, diagnostics.len()));
+            output::out!("{}", diagnostics.render(color));
+            output::outln!("{}", summary(1, diagnostics.len()));
             return Err(InvalidInput::reported("the project file is invalid").into());
         }
         Err(ProjectFailure::Other(error)) => {
@@ -32,8 +33,8 @@ pub fn run(args: ValidateArgs, project: Option<&Path>) -> anyhow::Result<()> {
         args.paths
     };
     let validation = validate(&project, &paths);
-    print!("{}", validation.diagnostics.render(color));
-    println!(
+    output::out!("{}", validation.diagnostics.render(color));
+    output::outln!(
         "{}",
         summary(validation.files, validation.diagnostics.len())
     );

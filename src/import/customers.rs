@@ -9,7 +9,7 @@ use serde_json::{Number, Value};
 
 use super::columns::{Column, Columns};
 use super::csv_records::{CsvItem, CsvRecords};
-use super::dates::{format_date, parse_date};
+use super::dates::{format_date, parse_date, plausible};
 use super::rejects::Rejects;
 use super::{ImportError, ImportSummary, Progress};
 use crate::store::{
@@ -31,6 +31,8 @@ pub struct CustomerImportOptions {
     pub tag: Option<String>,
     /// Where rejected rows go; none written when `None`.
     pub rejects: Option<PathBuf>,
+    /// The clock that bounds dates (see [`super::plausible`]); `None`: the system's.
+    pub now: Option<DateTime<Utc>>,
 }
 
 /// Imports a CSV file. See [`import_customers_from`].
@@ -60,6 +62,7 @@ pub fn import_customers_from<R: Read>(
         path: source.to_path_buf(),
         message: e.to_string(),
     };
+    let now = options.now.unwrap_or_else(Utc::now);
     let mut reader = CsvRecords::new(input);
     let (header_line, header_text) = header(&mut reader, source)?;
     let columns = Columns::from_headers(header_text.iter().map(String::as_str), &options.columns)
@@ -87,7 +90,7 @@ pub fn import_customers_from<R: Read>(
             continue;
         }
         summary.rows += 1;
-        match import_row(store, &columns, &record, options, &mut summary) {
+        match import_row(store, &columns, &record, options, now, &mut summary) {
             Ok(()) => {}
             Err(RowError::Reject(reason)) => {
                 let fields: Vec<&[u8]> = record.iter().collect();
@@ -158,9 +161,10 @@ fn import_row(
     columns: &Columns,
     fields: &csv::ByteRecord,
     options: &CustomerImportOptions,
+    now: DateTime<Utc>,
     summary: &mut ImportSummary,
 ) -> Result<(), RowError> {
-    let row = parse_row(columns, fields, options)?;
+    let row = parse_row(columns, fields, options, now)?;
     let outcome = store.upsert(&row.record).map_err(|error| match error {
         StoreError::InvalidId { .. } | StoreError::NoId => RowError::Reject(error.to_string()),
         other => RowError::Store(other),
@@ -212,6 +216,7 @@ fn parse_row(
     columns: &Columns,
     fields: &csv::ByteRecord,
     options: &CustomerImportOptions,
+    now: DateTime<Utc>,
 ) -> Result<Row, RowError> {
     let mut row = Row {
         record: CustomerRecord {
@@ -241,12 +246,12 @@ fn parse_row(
                 properties.insert(name.clone(), Value::String(text.to_uppercase()));
             }
             Column::ConsentTimestamp(name) => {
-                let at = date(header, text)?;
+                let at = date(header, text, now)?;
                 row.consent_at = Some(at);
                 properties.insert(name.clone(), Value::String(format_date(at)));
             }
             Column::Date(name) => {
-                let at = date(header, text)?;
+                let at = date(header, text, now)?;
                 properties.insert(name.clone(), Value::String(format_date(at)));
             }
             Column::Number(name) => {
@@ -263,9 +268,10 @@ fn parse_row(
     Ok(row)
 }
 
-fn date(header: &str, text: &str) -> Result<DateTime<Utc>, RowError> {
-    parse_date(text)
-        .ok_or_else(|| RowError::Reject(format!("unparseable date in `{header}`: `{text}`")))
+fn date(header: &str, text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, RowError> {
+    let at = parse_date(text)
+        .ok_or_else(|| RowError::Reject(format!("unparseable date in `{header}`: `{text}`")))?;
+    plausible(at, now).map_err(|why| RowError::Reject(format!("`{header}`: {why}")))
 }
 
 fn parse_consent(header: &str, text: &str) -> Result<Option<ConsentAction>, RowError> {

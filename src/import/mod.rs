@@ -18,8 +18,8 @@ use std::path::PathBuf;
 pub use columns::{snake_case, Column, Columns};
 pub use csv_records::{CsvItem, CsvRecords, MAX_RECORD};
 pub use customers::{import_customers, import_customers_from, CustomerImportOptions};
-pub use dates::{format_date, parse_date};
-pub use events::{import_events, import_events_from, EventLine};
+pub use dates::{format_date, parse_date, plausible};
+pub use events::{import_events, import_events_from, EventImportOptions, EventLine};
 pub use rejects::{Reject, Rejects, LISTED_REJECTS};
 pub use summary::ImportSummary;
 
