@@ -150,7 +150,6 @@ fn build(store_dir: &Path, customers: u64) {
         consent_category: project.file.import.consent_category.clone(),
         tag: Some("engaged-90".into()),
         rejects: None,
-        now: Some(Sample::new(1).now),
     };
     import_customers(&store, &csv, &options, &mut |_| {}).expect("import");
     store.flush().expect("flush");

@@ -84,8 +84,6 @@ fn demo(dir: &Path, args: &DemoArgs) -> anyhow::Result<()> {
         consent_category: project.file.import.consent_category.clone(),
         tag: Some("engaged-90".into()),
         rejects: None,
-        // The sample is dated before its own "now", whatever the machine's clock says.
-        now: Some(Sample::new(args.seed).now),
     };
     let summary = import_customers(&store, &csv, &options, &mut |_| {})?;
     store.flush()?;

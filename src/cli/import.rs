@@ -53,7 +53,6 @@ pub fn run(project: Option<&Path>, args: ImportArgs) -> anyhow::Result<()> {
                 consent_category: project.file.import.consent_category.clone(),
                 tag,
                 rejects: Some(rejects.unwrap_or_else(|| default_rejects(&file))),
-                now: None,
             };
             with_progress(&file, |progress| {
                 import::import_customers(&store, &file, &options, progress)

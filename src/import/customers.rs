@@ -31,8 +31,6 @@ pub struct CustomerImportOptions {
     pub tag: Option<String>,
     /// Where rejected rows go; none written when `None`.
     pub rejects: Option<PathBuf>,
-    /// The clock that bounds dates (see [`super::plausible`]); `None`: the system's.
-    pub now: Option<DateTime<Utc>>,
 }
 
 /// Imports a CSV file. See [`import_customers_from`].
@@ -62,7 +60,8 @@ pub fn import_customers_from<R: Read>(
         path: source.to_path_buf(),
         message: e.to_string(),
     };
-    let now = options.now.unwrap_or_else(Utc::now);
+    // Dates later than a day past this are refused (see `plausible`).
+    let now = Utc::now();
     let mut reader = CsvRecords::new(input);
     let (header_line, header_text) = header(&mut reader, source)?;
     let columns = Columns::from_headers(header_text.iter().map(String::as_str), &options.columns)
