@@ -10,7 +10,7 @@ use super::compiled::Predicate;
 use super::time::{parse_timezone, MAX_DURATION};
 use super::{yaml, Code, Diagnostic, Diagnostics, Reporter, SourceFile, Span, YamlPath};
 use crate::actions::email::{CaFile, CaFileError};
-use crate::project::{Project, ProjectFile, SecretSource, Transport};
+use crate::project::{Project, ProjectFile, SecretSource, SmtpTls, Transport};
 
 /// A checked project: its compiled segments and the problems of its file.
 #[derive(Debug)]
@@ -130,6 +130,7 @@ fn settings(cx: &mut Cx<'_>, file: &ProjectFile) {
             let at = root.key("email").key("transport").key("ca_file");
             ca_file(cx, path, &at);
         }
+        clear_text_password(cx, &email.transport, &root.key("email").key("transport"));
         for (name, value) in &email.headers {
             templates::template(
                 cx,
@@ -200,6 +201,38 @@ fn ca_file(cx: &mut Cx<'_>, path: &Path, at: &YamlPath) {
         };
         cx.error(at, code, format!("`ca_file`: {error}"));
     }
+}
+
+/// `tls: none` sends SMTP AUTH's password in clear: refused unless the server is on this
+/// machine (a loopback relay), where the password never crosses a network.
+fn clear_text_password(cx: &mut Cx<'_>, transport: &Transport, at: &YamlPath) {
+    let Transport::Smtp {
+        host,
+        tls: SmtpTls::None,
+        username,
+        password,
+        ..
+    } = transport
+    else {
+        return;
+    };
+    if (username.is_none() && password.is_none()) || is_loopback(host) {
+        return;
+    }
+    cx.error_help(
+        &at.key("tls"),
+        Code::InvalidValue,
+        format!("`tls: none` would send the SMTP password in clear to `{host}`"),
+        Some("use `tls: starttls` or `tls: implicit`; `none` with credentials is for a relay on this machine (localhost, 127.0.0.1, ::1)".into()),
+    );
+}
+
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn secret(cx: &mut Cx<'_>, source: &SecretSource, at: &YamlPath) {
