@@ -97,6 +97,10 @@ impl<R: Read> CsvRecords<R> {
                 }
             };
             self.buf.truncate(n);
+            if self.consumed == 0 && self.buf.starts_with(b"\xEF\xBB\xBF") {
+                // A UTF-8 byte-order mark (spreadsheet exports) is not part of the header.
+                self.pos = 3;
+            }
             self.consumed += n as u64;
             self.eof = n == 0;
         }
@@ -320,6 +324,12 @@ mod tests {
             let text = rows.join(ending) + ending;
             assert_eq!(lines(&text), [1, 2, 4, 5, 7], "{ending:?}");
         }
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_first_field() {
+        let got = items("\u{feff}\"Email\",Name\na@b.co,x\n");
+        assert_eq!(got[0], (1, Ok(vec!["Email".into(), "Name".into()])));
     }
 
     #[test]
