@@ -11,6 +11,7 @@ pub mod engine;
 pub mod graph;
 pub mod import;
 pub mod klaviyo;
+pub mod preflight;
 pub mod project;
 pub mod report;
 pub mod sample;

@@ -125,7 +125,8 @@ async fn an_unknown_ca_fails_the_email_without_showing_the_password() {
         let project = tick_project(transport(server.port, tls, None), &EMAILS[..1]);
         let root = project.dir.path();
         let output = tick_through_send(root);
-        assert!(output.status.success(), "{}", printed(&output));
+        // Exit 3: the tick ran, and a step (the e-mail) failed.
+        assert_eq!(output.status.code(), Some(3), "{}", printed(&output));
         assert!(
             String::from_utf8_lossy(&output.stdout).contains(" 0 e-mails"),
             "{tls}: {}",
@@ -171,7 +172,7 @@ async fn starttls_is_required_not_optional() {
     let root = project.dir.path();
     write_ca(root, &pki);
     let output = tick_through_send(root);
-    assert!(output.status.success(), "{}", printed(&output));
+    assert_eq!(output.status.code(), Some(3), "{}", printed(&output));
     let shown = show_customer(root, EMAILS[0]);
     assert!(shown.contains(r#""action":"failed""#), "{shown}");
     assert!(

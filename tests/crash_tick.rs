@@ -215,17 +215,14 @@ fn tick_with_crashes(dir: &Path, now: &str, rng: &mut StdRng) -> u32 {
             let _ = child.kill();
             child.wait().unwrap()
         };
-        if status.success() {
+        if ran(&status) {
             break;
         }
         crashes += 1;
         check_sent(dir);
     }
     let status = tick(dir, now).status().unwrap();
-    assert!(
-        status.success(),
-        "a clean tick at {now} after crashes failed"
-    );
+    assert!(ran(&status), "a clean tick at {now} after crashes failed");
     check_sent(dir);
     crashes
 }
@@ -252,4 +249,10 @@ fn killed_ticks_never_double_send_exceed_caps_or_lose_tokens() {
         "only {crashes} crashes: the test did not exercise restarts"
     );
     check_final(dir.path());
+}
+
+/// Whether a tick ran to its end: exit 0, or 3 when some customer's step failed (e-mails a
+/// crash left unconfirmed fail theirs).
+fn ran(status: &std::process::ExitStatus) -> bool {
+    matches!(status.code(), Some(0 | 3))
 }

@@ -71,13 +71,18 @@ fn warmup(root: &Path, log: Option<&str>) -> Command {
 }
 
 fn tick(root: &Path, log: Option<&str>) -> (String, String) {
+    tick_exiting(root, log, 0)
+}
+
+/// The tick, checked to exit with `code` (3: a step failed).
+fn tick_exiting(root: &Path, log: Option<&str>, code: i32) -> (String, String) {
     let output: Output = warmup(root, log)
         .args(["tick", "--now", "2026-12-01T00:00:10+01:00"])
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert_eq!(output.status.code(), Some(code), "{stdout}\n{stderr}");
     (stdout, stderr)
 }
 
@@ -127,16 +132,23 @@ fn failed_steps_are_counted_in_the_summary() {
     let (port, requests) = serve(&[404]);
     let dir = tempfile::tempdir().unwrap();
     project(dir.path(), port);
-    let (stdout, stderr) = tick(dir.path(), None);
+    let (stdout, stderr) = tick_exiting(dir.path(), None, 3);
     assert_eq!(requests.lock().unwrap().len(), 1, "404 is not retried");
     assert!(
         stdout.contains("; 1 customers failed a step (per node in `warmup status`)"),
         "{stdout}"
     );
+    // Which node, and why (the secret in the URL redacted).
+    assert!(
+        stdout.contains("\n  failed at hook/notify: 1 failed: HTTP 404"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(SECRET), "{stdout}");
     // One line per failed customer would flood a log; failures are counted instead.
     assert!(!stderr.contains("step failed"), "{stderr}");
     let status = warmup(dir.path(), None).arg("status").output().unwrap();
     let status = String::from_utf8_lossy(&status.stdout);
     assert!(status.contains("failed 1"), "{status}");
+    assert!(status.contains("notify 1 failed: HTTP 404"), "{status}");
     assert!(!status.contains(SECRET), "{status}");
 }

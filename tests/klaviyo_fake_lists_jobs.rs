@@ -235,3 +235,34 @@ async fn delayed_jobs_wait_for_their_time() {
     assert!(fake.state().profile_by_email("later@example.com").is_some());
     fake.shutdown().await;
 }
+
+#[tokio::test]
+async fn unknown_profiles_point_into_the_body_and_unknown_lists_name_the_path_parameter() {
+    let fake = fake(5).await;
+    let id = fake.state().profiles()[0].id.clone();
+    fake.state().ui_remove_from_list(VIP_LIST, &id);
+    let stale = "01HZZZZZZZZZZZZZZZZZZZZZZ1";
+    let path = format!("/api/lists/{VIP_LIST}/relationships/profiles");
+    let body = json!({"data": [{"type": "profile", "id": id}, {"type": "profile", "id": stale}]});
+    let answer = call(&fake, Method::POST, &path, Some(body.clone())).await;
+    assert_eq!(answer.status, 404);
+    let error = &answer.body["errors"][0];
+    assert_eq!(error["code"], "not_found");
+    assert_eq!(error["source"]["pointer"], "/data/1/id");
+    assert_eq!(
+        error["detail"],
+        format!("A profile with id {stale} does not exist.")
+    );
+    // The call is all or nothing: the known profile was not added either.
+    assert!(!fake.state().list_members(VIP_LIST).contains(&id));
+    // An unknown list is about the path, whatever the body holds.
+    let answer = call(
+        &fake,
+        Method::POST,
+        "/api/lists/NoSuch/relationships/profiles",
+        Some(body),
+    )
+    .await;
+    assert_eq!(answer.status, 404);
+    assert_eq!(answer.body["errors"][0]["source"]["parameter"], "id");
+}

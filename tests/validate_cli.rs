@@ -4,9 +4,15 @@
 use assert_cmd::Command;
 use predicates::prelude::*;
 
+/// `warmup` with the example project's secrets set (their absence is `validate`'s business:
+/// tests/preflight.rs).
 fn warmup() -> Command {
     let mut command = Command::cargo_bin("warmup").expect("binary");
-    command.env_remove("WARMUP_PROJECT");
+    command
+        .env_remove("WARMUP_PROJECT")
+        .env("KLAVIYO_API_KEY", "pk_example0000000000000000000000000000")
+        .env("WARMUP_UNSUBSCRIBE_KEY", "example-signing-key")
+        .env("WARMUP_INGEST_TOKEN", "example-ingest-token");
     command
 }
 

@@ -1,4 +1,4 @@
-//! Durations are bounded: `validate` refuses a wait beyond 366 days (W0039), and a wait
+//! Durations are bounded: `validate` refuses a wait beyond 366 days (W0043), and a wait
 //! template that yields one for a customer fails that customer's step only — the tick
 //! goes on for everyone else and exits normally (it used to panic on every tick).
 
@@ -48,7 +48,7 @@ fn validate_refuses_a_wait_longer_than_366_days() {
             .stdout(predicate::str::contains(
                 "is longer than the longest allowed, 366 days",
             ))
-            .stdout(predicate::str::contains("W0039"));
+            .stdout(predicate::str::contains("W0043"));
     }
     let dir = project("for: 366d");
     warmup(dir.path()).arg("validate").assert().code(0);

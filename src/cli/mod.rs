@@ -17,15 +17,20 @@ mod invalid_input;
 mod klaviyo_fake;
 mod logging;
 pub(crate) mod output;
+mod preflight_gate;
 mod run;
 mod run_sync;
 mod schema;
 mod serve;
+mod serve_recovery;
 mod simulate;
 mod status;
+mod steps_failed;
 mod store;
 mod sync;
 mod tick;
+mod tick_report;
+mod uncertain;
 mod validate;
 
 pub use invalid_input::InvalidInput;
@@ -59,7 +64,7 @@ pub enum Command {
     Simulate(simulate::SimulateArgs),
     /// Run everything that is due now (or at --now) and exit: for cron or a systemd timer.
     Tick(tick::TickArgs),
-    /// Run the engine until interrupted (SIGINT/SIGTERM finish the current wave first).
+    /// Run the engine until interrupted (SIGINT/SIGTERM stop it at the next e-mail, call or wave).
     Run(run::RunArgs),
     /// Show runs and their versions, per-node counts, parked tokens and next fires.
     Status(status::StatusArgs),
@@ -73,6 +78,8 @@ pub enum Command {
     KlaviyoFake(klaviyo_fake::KlaviyoFakeArgs),
     /// Sync customers, consent and campaign events from an external system (Klaviyo).
     Sync(sync::SyncArgs),
+    /// List the e-mails a crash left uncertain; dismiss or resend them deliberately.
+    Uncertain(uncertain::UncertainArgs),
 }
 
 /// Parses the command line, runs it, prints any error and returns the exit code.
@@ -102,6 +109,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(cli.project.as_deref(), args),
         Command::KlaviyoFake(args) => klaviyo_fake::run(args),
         Command::Sync(args) => sync::run(cli.project.as_deref(), args),
+        Command::Uncertain(args) => uncertain::run(cli.project.as_deref(), args),
     }
 }
 
@@ -109,6 +117,10 @@ fn report(error: &anyhow::Error) -> ExitCode {
     if error.downcast_ref::<import::RowsRejected>().is_some() {
         output::errln!("error: {error:#}");
         return ExitCode::from(import::RowsRejected::EXIT_CODE);
+    }
+    if error.downcast_ref::<steps_failed::StepsFailed>().is_some() {
+        // The tick's summary already said which nodes failed and why.
+        return ExitCode::from(steps_failed::STEPS_FAILED_EXIT);
     }
     if let Some(invalid) = error.downcast_ref::<InvalidInput>() {
         if !invalid.already_reported() {

@@ -1,7 +1,8 @@
 //! `warmup run`: the long-running loop. Sleeps until the next due instant, a minute (to
 //! notice events written by other processes), or events recorded by its HTTP server; ticks;
-//! and on SIGINT/SIGTERM finishes the current wave, lets the HTTP server answer the requests
-//! in flight, and exits. With a `klaviyo` section it also syncs with Klaviyo on the project's
+//! and on SIGINT/SIGTERM stops the engine at the next e-mail, webhook call or wave (the rest
+//! of the wave stays due for the next start), lets the HTTP server answer the requests in
+//! flight, and exits. With a `klaviyo` section it also syncs with Klaviyo on the project's
 //! schedule (see `run_sync`).
 
 use super::output;
@@ -37,6 +38,7 @@ pub struct RunArgs {
 /// Runs `warmup run`. When the project has a `server` section, the HTTP API is served
 /// beside the scheduler, on the same store.
 pub fn run(project: Option<&Path>, args: RunArgs) -> anyhow::Result<()> {
+    super::preflight_gate::gate(project, args.capture)?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the runtime")?;
     let (project, store, engine) =
         super::tick::open_engine_sharing(project, args.capture, runtime.handle())?;
@@ -94,10 +96,12 @@ async fn serve(
         None => None,
     };
     let signals = cancel.clone();
+    let stop = engine.stop_flag();
     tracker.spawn(async move {
         tokio::select! {
             () = shutdown => {
-                output::errln!("stopping after the current wave");
+                output::errln!("stopping at the next e-mail, webhook call or wave");
+                stop.request();
                 signals.cancel();
             }
             () = signals.cancelled() => {}
@@ -107,9 +111,16 @@ async fn serve(
     let result = loop {
         let now = clock.now();
         let ticking = engine.clone();
-        // Waves run to completion on a blocking thread: a signal never cuts one in half.
+        // Waves run on a blocking thread; a signal raises the engine's stop flag, so a long
+        // wave stops between two e-mails or webhook calls, with nothing lost or sent twice.
         let tick = tokio::task::spawn_blocking(move || ticking.tick(now)).await;
         match tick {
+            Ok(Err(crate::engine::EngineError::Stopped)) => {
+                output::errln!(
+                    "stopped before the end of the wave; the rest is due at the next start"
+                );
+                break Ok(());
+            }
             Ok(Ok(summary)) => {
                 if summary.waves > 0 {
                     output::outln!("{}", super::tick::describe(now, &summary));

@@ -1,6 +1,7 @@
 //! `warmup serve`: the HTTP service alone (ingest, unsubscribe, health, metrics, status),
 //! without running scenarios. `warmup run` serves the same API beside the scheduler; use
-//! `serve` for an ingest-only process or to accept data before going live.
+//! `serve` for an ingest-only process or to accept data before going live. A store that
+//! keeps failing writes (a full disk) is reopened without a restart (`serve_recovery`).
 
 use super::output;
 use std::path::Path;
@@ -30,11 +31,12 @@ pub fn run(project: Option<&Path>, args: ServeArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     // `serve` never ticks: the engine is there for `/status` and metrics, and captures
     // rather than building senders it would not use.
-    let (project, store, engine) =
-        super::tick::open_engine_sharing(project, true, runtime.handle())?;
-    let state = http_state(&project, &store, Arc::new(engine), true)?;
-    let bind = args.bind.unwrap_or_else(|| server::bind_address(&project));
-    runtime.block_on(async move {
+    let first = super::tick::open_engine_sharing(project, true, runtime.handle())?;
+    // Settings and secrets are checked before the socket is opened.
+    check_http(&first.0, &first.1)?;
+    let bind = args.bind.unwrap_or_else(|| server::bind_address(&first.0));
+    let project = project.map(Path::to_path_buf);
+    let last = runtime.block_on(async move {
         let signals = shutdown_signals()?;
         let listener = listen(&bind).await?;
         let shutdown = CancellationToken::new();
@@ -43,16 +45,18 @@ pub fn run(project: Option<&Path>, args: ServeArgs) -> anyhow::Result<()> {
             signals.await;
             cancel.cancel();
         });
-        server::serve_listener(state, listener, shutdown).await?;
-        anyhow::Ok(())
+        super::serve_recovery::serve_recovering(project, first, &listener, shutdown).await
     })?;
-    store.flush()?;
+    if let Some(store) = last {
+        store.flush()?;
+    }
     Ok(())
 }
 
-/// The server state of a project, sharing the engine. With `strict`, a secret that cannot
-/// be read is invalid input; otherwise it is reported as a warning and left out (the API
-/// then refuses every request, unsubscribe links answer 404).
+/// The server state of a project, sharing the engine. An invalid timeout or limit is
+/// invalid input. With `strict`, so is a secret that cannot be read; otherwise it is
+/// reported as a warning and left out (the API then refuses every request, unsubscribe
+/// links answer 404).
 pub(crate) fn http_state(
     project: &Project,
     store: &Arc<Store>,
@@ -60,13 +64,29 @@ pub(crate) fn http_state(
     strict: bool,
 ) -> anyhow::Result<ServerState> {
     let (builder, problems) = ServerState::builder_for_project(project, Arc::clone(store));
-    if let Some(problem) = problems.first().filter(|_| strict) {
-        return Err(InvalidInput::new(problem.to_string()).into());
-    }
+    fatal_problem(&problems, strict)?;
     for problem in &problems {
         output::errln!("warning: {problem}; the HTTP API runs without it");
     }
     Ok(builder.engine(engine).build())
+}
+
+/// Fails as [`http_state`] with `strict` would, without building the state.
+fn check_http(project: &Project, store: &Arc<Store>) -> anyhow::Result<()> {
+    let (_, problems) = ServerState::builder_for_project(project, Arc::clone(store));
+    fatal_problem(&problems, true)
+}
+
+/// A bad timeout or limit is a mistake in the file, not a missing secret: never serve
+/// with a guess. With `strict`, a missing secret is fatal too.
+fn fatal_problem(problems: &[server::ServerError], strict: bool) -> anyhow::Result<()> {
+    let fatal = problems
+        .iter()
+        .find(|problem| strict || matches!(problem, server::ServerError::Setting(_)));
+    match fatal {
+        Some(problem) => Err(InvalidInput::new(problem.to_string()).into()),
+        None => Ok(()),
+    }
 }
 
 /// Binds the HTTP listener and prints its address (scripts and tests read this line to

@@ -72,6 +72,10 @@ pub fn render(engine: &Engine, only: Option<&str>) -> crate::engine::Result<Stri
             let metrics: Vec<String> = metrics.iter().map(|(m, v)| format!("{m} {v}")).collect();
             let _ = writeln!(out, "    {node}: {}", metrics.join(", "));
         }
+        for (node, failures) in state.failure_reasons(run.id)? {
+            let text = crate::engine::failures::describe(&failures, 3);
+            let _ = writeln!(out, "    {node} {text}");
+        }
     }
     let _ = writeln!(out, "parked tokens by due time:");
     for (group, count) in state.due_summary()? {

@@ -27,6 +27,10 @@ pub struct TickArgs {
     /// instead of sending them (dry runs, tests).
     #[arg(long)]
     pub capture: bool,
+    /// Print the summary as one JSON object (counts, and per node the failed customers with
+    /// the most frequent reasons) instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Parses an RFC 3339 instant.
@@ -40,15 +44,30 @@ pub(crate) fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
 
 /// Runs `warmup tick`.
 pub fn run(project: Option<&Path>, args: TickArgs) -> anyhow::Result<()> {
+    super::preflight_gate::gate(project, args.capture)?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the runtime")?;
     let engine = open_engine(project, args.capture, runtime.handle())?;
     let now = args.now.unwrap_or_else(Utc::now);
     let summary = engine.tick(now).context("tick failed")?;
-    output::outln!("{}", describe(now, &summary));
+    if args.json {
+        let report = super::tick_report::TickReport::new(now, &summary);
+        output::outln!(
+            "{}",
+            serde_json::to_string(&report).context("cannot write the summary")?
+        );
+    } else {
+        output::outln!("{}", describe(now, &summary));
+    }
+    if summary.failed > 0 {
+        return Err(super::steps_failed::StepsFailed {
+            failed: summary.failed,
+        }
+        .into());
+    }
     Ok(())
 }
 
-/// One line about a tick.
+/// One line about a tick, then one per node where customers failed a step.
 pub(crate) fn describe(now: DateTime<Utc>, summary: &TickSummary) -> String {
     let mut line = format!(
         "tick at {}: {} runs started, {} resumed, {} waves, {} tokens, {} e-mails, {} webhook calls",
@@ -66,11 +85,21 @@ pub(crate) fn describe(now: DateTime<Utc>, summary: &TickSummary) -> String {
             summary.failed
         ));
     }
+    if summary.webhook_skipped > 0 {
+        line.push_str(&format!(
+            "; {} customers without a Klaviyo profile passed a Klaviyo list call (nothing to do)",
+            summary.webhook_skipped
+        ));
+    }
     if summary.uncertain > 0 {
         line.push_str(&format!(
-            "; {} e-mails were being sent when the engine stopped and are not resent (see `warmup status`)",
+            "; {} e-mails were being sent when the engine stopped and are not resent (see `warmup uncertain list`)",
             summary.uncertain
         ));
+    }
+    for failures in super::tick_report::failure_lines(summary) {
+        line.push('\n');
+        line.push_str(&failures);
     }
     line
 }

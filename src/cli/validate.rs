@@ -12,6 +12,9 @@ use crate::scenario::{validate, Diagnostics};
 pub struct ValidateArgs {
     /// Scenario files or folders (default: the project's scenario paths).
     pub paths: Vec<PathBuf>,
+    /// Also ask Klaviyo: the API keys work and every list id in use exists.
+    #[arg(long)]
+    pub online: bool,
 }
 
 pub fn run(args: ValidateArgs, project: Option<&Path>) -> anyhow::Result<()> {
@@ -33,16 +36,36 @@ pub fn run(args: ValidateArgs, project: Option<&Path>) -> anyhow::Result<()> {
         args.paths
     };
     let validation = validate(&project, &paths);
-    output::out!("{}", validation.diagnostics.render(color));
-    output::outln!(
-        "{}",
-        summary(validation.files, validation.diagnostics.len())
-    );
-    if validation.diagnostics.is_empty() {
+    let mut diagnostics = validation.diagnostics;
+    // Templates are rendered only once the files are sound (a syntax error is reported once).
+    let sound = diagnostics.is_empty();
+    diagnostics.extend(preflight(&project, &paths, sound, args.online)?);
+    output::out!("{}", diagnostics.render(color));
+    output::outln!("{}", summary(validation.files, diagnostics.len()));
+    if diagnostics.is_empty() {
         Ok(())
     } else {
-        Err(InvalidInput::reported(format!("{} errors", validation.diagnostics.len())).into())
+        Err(InvalidInput::reported(format!("{} errors", diagnostics.len())).into())
     }
+}
+
+/// The preflight checks of everything the project needs, with Klaviyo's answers if `online`.
+fn preflight(
+    project: &Project,
+    paths: &[PathBuf],
+    sound: bool,
+    online: bool,
+) -> anyhow::Result<Diagnostics> {
+    let needs = crate::preflight::Needs {
+        templates: sound,
+        ..crate::preflight::Needs::all()
+    };
+    let mut diagnostics = crate::preflight::check(project, paths, needs);
+    if online {
+        let runtime = tokio::runtime::Runtime::new()?;
+        diagnostics.extend(runtime.block_on(crate::preflight::check_online(project, paths)));
+    }
+    Ok(diagnostics)
 }
 
 /// Colors on a terminal, unless `NO_COLOR` is set (<https://no-color.org>).

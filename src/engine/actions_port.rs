@@ -80,6 +80,11 @@ pub enum ActionOutcome {
 pub trait Actions: Send + Sync {
     /// Sends one e-mail.
     fn email(&self, request: &EmailRequest<'_>) -> ActionOutcome;
+    /// Sends one e-mail and returns, besides the outcome, the `Message-ID` the message carried
+    /// when one was assigned (the `campaign` event records it). Captured sends have none.
+    fn email_with_id(&self, request: &EmailRequest<'_>) -> (ActionOutcome, Option<String>) {
+        (self.email(request), None)
+    }
     /// Calls a webhook; one outcome per item, in order.
     fn webhook(&self, request: &WebhookRequest<'_>) -> Vec<ActionOutcome>;
 }

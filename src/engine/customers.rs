@@ -71,6 +71,9 @@ pub struct LoggedCustomerEvent {
     pub customer: u64,
     /// The event.
     pub event: CustomerEvent,
+    /// A `consent` event that changed the customer's decision for its category when it was
+    /// recorded (see [`crate::store::LoggedEvent::consent_changed`]).
+    pub consent_changed: bool,
 }
 
 /// Which events to count: type, property filter (a value means equal, a list any of), window.

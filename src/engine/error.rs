@@ -32,6 +32,10 @@ pub enum EngineError {
     /// An action implementation failed as a whole (not per customer).
     #[error("action: {0}")]
     Action(String),
+    /// A stop was requested ([`crate::engine::stop::StopFlag`]): the wave stopped between
+    /// e-mails, with what it settled committed and the rest still due.
+    #[error("stopped on request before the end of the wave; the rest is due at the next start")]
+    Stopped,
 }
 
 /// Result of engine operations.

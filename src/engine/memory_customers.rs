@@ -102,6 +102,8 @@ impl CustomerAccess for MemoryCustomers {
             seq,
             customer: id,
             event: event.clone(),
+            // Consent recorded by a scenario itself counts as a decision of its own.
+            consent_changed: event.event_type == crate::store::CONSENT_EVENT,
         });
         Ok(())
     }

@@ -151,6 +151,8 @@ impl CustomerAccess for Overlay {
             seq,
             customer: id,
             event: event.clone(),
+            // Consent recorded by a scenario itself counts as a decision of its own.
+            consent_changed: event.event_type == crate::store::CONSENT_EVENT,
         });
         Ok(())
     }

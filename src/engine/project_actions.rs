@@ -99,20 +99,24 @@ impl ProjectActions {
 
 impl Actions for ProjectActions {
     fn email(&self, request: &EmailRequest<'_>) -> ActionOutcome {
+        self.email_with_id(request).0
+    }
+
+    fn email_with_id(&self, request: &EmailRequest<'_>) -> (ActionOutcome, Option<String>) {
         let action = match self.email_action(request) {
             Ok(action) => action,
-            Err(reason) => return ActionOutcome::Failed(reason),
+            Err(reason) => return (ActionOutcome::Failed(reason), None),
         };
         let customer = request.customer.to_string();
         match self
             .runtime
             .block_on(action.send(&customer, request.context))
         {
-            EmailOutcome::Delivered { .. } => ActionOutcome::Done,
+            EmailOutcome::Delivered { message_id, .. } => (ActionOutcome::Done, Some(message_id)),
             EmailOutcome::Bounced { code, reason, .. } => {
-                ActionOutcome::Bounced(format!("{code} {reason}"))
+                (ActionOutcome::Bounced(format!("{code} {reason}")), None)
             }
-            EmailOutcome::Failed { reason, .. } => ActionOutcome::Failed(reason),
+            EmailOutcome::Failed { reason, .. } => (ActionOutcome::Failed(reason), None),
         }
     }
 

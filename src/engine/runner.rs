@@ -12,6 +12,7 @@ use super::context::RunContext;
 use super::customers::{CustomerAccess, CustomerView};
 use super::error::{EngineError, Result};
 use super::state::{Commit, DueGroup, EngineState, RunRecord, RunStatus, TriggerState};
+use super::stop::StopFlag;
 use super::token::{Origin, Token};
 use super::wave::{Wave, WaveEnv, WaveSummary};
 use crate::scenario::compiled::Scenario;
@@ -38,7 +39,7 @@ pub struct EngineParts {
 }
 
 /// What a tick did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TickSummary {
     /// Runs started.
     pub runs_started: u64,
@@ -56,6 +57,10 @@ pub struct TickSummary {
     pub webhook_calls: u64,
     /// Customers whose step failed.
     pub failed: u64,
+    /// The failures by node, with their most frequent reasons.
+    pub failures: super::failures::FailureTally,
+    /// Customers a Klaviyo list call had nothing to do for (no `klaviyo_id`): passed on.
+    pub webhook_skipped: u64,
 }
 
 impl TickSummary {
@@ -67,6 +72,8 @@ impl TickSummary {
         self.uncertain += wave.uncertain;
         self.webhook_calls += wave.webhook_calls;
         self.failed += wave.failed;
+        self.failures.absorb(&wave.failures);
+        self.webhook_skipped += wave.webhook_skipped;
     }
 
     /// Adds another tick's counts (a simulation sums its ticks).
@@ -79,6 +86,8 @@ impl TickSummary {
         self.uncertain += tick.uncertain;
         self.webhook_calls += tick.webhook_calls;
         self.failed += tick.failed;
+        self.failures.absorb(&tick.failures);
+        self.webhook_skipped += tick.webhook_skipped;
     }
 }
 
@@ -93,6 +102,7 @@ pub struct Engine {
     compiler: Compiler,
     versions: Mutex<HashMap<(String, String), Arc<Scenario>>>,
     durable: bool,
+    stop: StopFlag,
 }
 
 impl Engine {
@@ -108,7 +118,14 @@ impl Engine {
             compiler: parts.compiler,
             versions: Mutex::new(HashMap::new()),
             durable: parts.durable,
+            stop: StopFlag::new(),
         }
+    }
+
+    /// The flag that stops this engine between e-mails, webhook calls and waves (shutdown
+    /// of `warmup run`); a stopped tick returns [`EngineError::Stopped`].
+    pub fn stop_flag(&self) -> StopFlag {
+        self.stop.clone()
     }
 
     /// The engine's state.
@@ -159,6 +176,9 @@ impl Engine {
         }
         self.fire_triggers(now, &mut summary)?;
         while let Some(group) = self.state.first_due(now)? {
+            if self.stop.requested() {
+                return Err(EngineError::Stopped);
+            }
             summary.add(self.wake(group, now)?);
         }
         self.close_runs()?;
@@ -223,18 +243,19 @@ impl Engine {
         Ok(scenario)
     }
 
-    fn context(&self, run: RunRecord) -> Result<RunContext> {
+    pub(super) fn context(&self, run: RunRecord) -> Result<RunContext> {
         let scenario = self.scenario_of(&run)?;
         Ok(RunContext::new(run, scenario, self.providers.clone()))
     }
 
-    fn wave_env(&self) -> WaveEnv<'_> {
+    pub(super) fn wave_env(&self) -> WaveEnv<'_> {
         WaveEnv {
             access: self.access.as_ref(),
             state: &self.state,
             actions: self.actions.as_ref(),
             env: &self.env,
             durable: self.durable,
+            stop: &self.stop,
         }
     }
 

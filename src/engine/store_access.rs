@@ -111,6 +111,7 @@ impl CustomerAccess for Store {
                 seq: logged.seq,
                 customer: logged.customer.0,
                 event: event(logged.event),
+                consent_changed: logged.consent_changed,
             })?;
         }
         Ok(next)

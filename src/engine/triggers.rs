@@ -7,12 +7,23 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use super::customers::LoggedCustomerEvent;
 use super::error::Result;
 use super::predicate::filter_matches;
 use super::runner::{Engine, TickSummary};
 use super::schedule::due_fire;
 use super::state::{Commit, RunRecord, RunStatus, TriggerState};
 use crate::scenario::compiled::{NodeKind, OnEvent, Scenario};
+use crate::store::CONSENT_EVENT;
+
+/// Whether a logged event may fire an `on_event` trigger that became active at `origin`: it
+/// happened after the scenario became active (an import of old history recorded later does not
+/// count), and, for consent, it changed the customer's decision (a repeated decision, such as
+/// Klaviyo reporting back the unsubscribe a scenario asked for, settles instead of looping).
+fn fires_on(logged: &LoggedCustomerEvent, origin: DateTime<Utc>) -> bool {
+    logged.event.timestamp >= origin
+        && (logged.event.event_type != CONSENT_EVENT || logged.consent_changed)
+}
 
 impl Engine {
     /// Starts the run of every trigger that is due at `now` and enters its audience.
@@ -116,6 +127,7 @@ impl Engine {
         let cursor = self.access.events_since(state.cursor, &mut |logged| {
             let event = &logged.event;
             if event.event_type == on_event.event
+                && fires_on(&logged, state.origin)
                 && filter_matches(&filter, &event.properties)
                 && seen.insert(logged.customer)
             {

@@ -43,10 +43,12 @@ pub struct WaveEnv<'a> {
     pub env: &'a minijinja::Environment<'static>,
     /// Whether the state is on disk (e-mail intents are flushed before sending).
     pub durable: bool,
+    /// Raised to stop between e-mails and webhook calls (shutdown).
+    pub stop: &'a super::stop::StopFlag,
 }
 
 /// What a wave did, for the tick's summary.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WaveSummary {
     /// Tokens that went through.
     pub tokens: u64,
@@ -58,6 +60,10 @@ pub struct WaveSummary {
     pub webhook_calls: u64,
     /// Customers whose step failed (they left through `on_failure` or ended).
     pub failed: u64,
+    /// The failures by node, with their reasons.
+    pub failures: super::failures::FailureTally,
+    /// Customers a Klaviyo list call had nothing to do for (no `klaviyo_id`).
+    pub webhook_skipped: u64,
 }
 
 /// One wave of one run.
@@ -194,6 +200,7 @@ impl<'a> Wave<'a> {
             StepFailure::Customer(reason) => reason,
         };
         self.summary.failed += 1;
+        self.note_failure(node, &reason);
         tracing::debug!(
             scenario = %self.run.run.scenario,
             run = self.run.run.id,

@@ -97,7 +97,7 @@ pub fn import_customers_from<R: Read>(
             }
             Err(RowError::Store(error)) => return Err(error.into()),
         }
-        if summary.rows % PROGRESS_EVERY == 0 {
+        if summary.rows.is_multiple_of(PROGRESS_EVERY) {
             progress(reader.bytes_read());
         }
     }

@@ -114,7 +114,7 @@ pub fn import_events_from<R: Read>(
             Err(LineError::Reject(reason)) => rejects.add(line, reason, &[text])?,
             Err(LineError::Store(error)) => return Err(error.into()),
         }
-        if summary.rows % 4096 == 0 {
+        if summary.rows.is_multiple_of(4096) {
             progress(bytes);
         }
     }

@@ -43,8 +43,12 @@
 //! | W0036 | unknown mailbox-provider group |
 //! | W0037 | e-mail node but no `email` section in the project |
 //! | W0038 | file cannot be read |
-//! | W0039 | duration longer than its field allows |
-//! | W0040 | segments nested too deeply |
+//! | W0039 | secret cannot be read (preflight) |
+//! | W0040 | e-mail template fails for a sample customer (preflight) |
+//! | W0041 | Klaviyo refuses the API key (preflight, `--online`) |
+//! | W0042 | Klaviyo list does not exist (preflight, `--online`) |
+//! | W0043 | duration longer than its field allows |
+//! | W0044 | segments nested too deeply |
 
 use std::fmt;
 
@@ -119,8 +123,12 @@ codes! {
     UnknownProvider = "W0036", "unknown mailbox-provider group";
     NoEmailConfig = "W0037", "e-mail node but no `email` section in the project";
     Unreadable = "W0038", "file cannot be read";
-    DurationTooLong = "W0039", "duration longer than its field allows";
-    SegmentsTooDeep = "W0040", "segments nested too deeply";
+    SecretUnreadable = "W0039", "secret cannot be read (preflight)";
+    TemplateFails = "W0040", "e-mail template fails for a sample customer (preflight)";
+    KlaviyoKeyRefused = "W0041", "Klaviyo refuses the API key (preflight, `--online`)";
+    UnknownKlaviyoList = "W0042", "Klaviyo list does not exist (preflight, `--online`)";
+    DurationTooLong = "W0043", "duration longer than its field allows";
+    SegmentsTooDeep = "W0044", "segments nested too deeply";
 }
 
 impl fmt::Display for Code {

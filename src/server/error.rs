@@ -57,6 +57,18 @@ impl ApiError {
         )
     }
 
+    /// 408: the body paused for longer than `limit` (`server.body_read_timeout`).
+    pub fn body_timeout(limit: std::time::Duration) -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the request body stopped arriving for more than {} (server.body_read_timeout)",
+                humantime::format_duration(limit)
+            ),
+        )
+        .at("body")
+    }
+
     /// 500: the store failed; the message names what failed, never a secret.
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, message)
@@ -115,6 +127,13 @@ impl std::error::Error for ApiError {}
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        // The operator must see every failure on our side; messages name what failed
+        // (store paths, OS errors), never a token or key.
+        if self.status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(status = self.status.as_u16(), message = %self.message, "HTTP request failed");
+        } else if self.status.is_server_error() {
+            tracing::warn!(status = self.status.as_u16(), message = %self.message, "HTTP request refused");
+        }
         let mut response = (
             self.status,
             [(header::CONTENT_TYPE, "application/json")],

@@ -65,7 +65,7 @@ pub async fn customers(
     let json = json_body(&state, body)?;
     let records = payload::customers(&json)?;
     let store = std::sync::Arc::clone(state.store());
-    let outcomes = blocking(move || {
+    let outcomes = blocking(&state, move || {
         records
             .iter()
             .map(|record| store.upsert(record))
@@ -88,7 +88,7 @@ pub async fn events(
     let json = json_body(&state, body)?;
     let items = payload::events(&json, state.rules(), Utc::now())?;
     let store = std::sync::Arc::clone(state.store());
-    let acks = blocking(move || record(&store, &items)).await?;
+    let acks = blocking(&state, move || record(&store, &items)).await?;
     durable(&state).await?;
     if let Some(next) = acks.iter().map(|ack| ack.seq + 1).max() {
         state.announce_events(next);
@@ -141,6 +141,8 @@ pub(crate) fn json_body(
     let bytes = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::too_large(state.max_body_bytes())
+        } else if is_body_timeout(&rejection) {
+            ApiError::body_timeout(state.limits().body_read_timeout)
         } else {
             ApiError::invalid("body", rejection.body_text())
         }
@@ -156,27 +158,61 @@ pub(crate) fn json_body(
         .map_err(|error| ApiError::invalid("body", format!("invalid JSON: {error}")))
 }
 
-/// Runs store work off the async threads.
+/// Whether the body stopped arriving for longer than `server.body_read_timeout`.
+fn is_body_timeout(rejection: &BytesRejection) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(rejection);
+    while let Some(error) = source {
+        if error.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        source = error.source();
+    }
+    false
+}
+
+/// Runs store work off the async threads; a failure of the store (not of the request's
+/// data) is noted in the store's health.
 async fn blocking<T: Send + 'static>(
+    state: &ServerState,
     work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|join| ApiError::internal(format!("store task failed: {join}")))?
-        .map_err(store_error)
+        .map_err(|error| noted(state, error))
 }
 
 /// Waits for the group commit that makes the request's writes durable.
 async fn durable(state: &ServerState) -> Result<(), ApiError> {
-    state.commit().commit().await.map_err(store_error)
+    match state.commit().commit().await {
+        Ok(()) => {
+            state.store_health().record_success();
+            Ok(())
+        }
+        Err(error) => Err(noted(state, error)),
+    }
+}
+
+/// [`store_error`], noting a store failure in the store's health.
+pub(crate) fn noted(state: &ServerState, error: StoreError) -> ApiError {
+    if !is_invalid_input(&error) {
+        state.store_health().record_failure(&error);
+    }
+    store_error(error)
+}
+
+fn is_invalid_input(error: &StoreError) -> bool {
+    matches!(
+        error,
+        StoreError::InvalidId { .. } | StoreError::NoId | StoreError::InvalidEvent(_)
+    )
 }
 
 /// Maps a store failure: the store's own validation is a 400, anything else a 500.
 pub(crate) fn store_error(error: StoreError) -> ApiError {
-    match error {
-        StoreError::InvalidId { .. } | StoreError::NoId | StoreError::InvalidEvent(_) => {
-            ApiError::invalid("body", error.to_string())
-        }
-        other => ApiError::internal(format!("the store failed: {other}")),
+    if is_invalid_input(&error) {
+        ApiError::invalid("body", error.to_string())
+    } else {
+        ApiError::internal(format!("the store failed: {error}"))
     }
 }

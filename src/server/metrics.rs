@@ -6,7 +6,7 @@
 //! engine's counters, parked tokens, sends, webhook outcomes, sync lag).
 
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{header, Method};
 use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::prometheus_text;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -16,13 +16,30 @@ use prometheus_client::registry::Registry;
 
 use super::{ApiError, ServerState};
 
+/// The methods of RFC 9110 and PATCH: the values the `method` label can take besides
+/// `other`.
+pub const KNOWN_METHODS: [&str; 9] = [
+    "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+];
+
+/// The `method` label of a request: its method when it is one of [`KNOWN_METHODS`], else
+/// `other`. HTTP allows any token as a method, so labelling with the raw method would let
+/// any client grow the exposition without bound.
+pub fn method_label(method: &Method) -> &'static str {
+    KNOWN_METHODS
+        .iter()
+        .find(|known| **known == method.as_str())
+        .copied()
+        .unwrap_or("other")
+}
+
 /// Labels of an HTTP request counter.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 pub struct RequestLabels {
     /// The route pattern, e.g. `/unsubscribe/:token` (never the token itself).
     pub route: String,
-    /// HTTP method.
-    pub method: String,
+    /// HTTP method: one of [`KNOWN_METHODS`] or `other` (see [`method_label`]).
+    pub method: &'static str,
     /// Response status code.
     pub status: u16,
 }
@@ -44,12 +61,14 @@ pub struct ServerMetrics {
 }
 
 impl ServerMetrics {
-    /// Counts a finished request.
-    pub fn request(&self, route: &str, method: &str, status: u16) {
+    /// Counts a finished request. `route` must be a route template (or `unmatched`), never
+    /// a raw path: together with [`method_label`] this keeps the series count bounded
+    /// whatever clients send.
+    pub fn request(&self, route: &str, method: &Method, status: u16) {
         self.requests
             .get_or_create(&RequestLabels {
                 route: route.to_owned(),
-                method: method.to_owned(),
+                method: method_label(method),
                 status,
             })
             .inc();
@@ -113,4 +132,19 @@ pub async fn metrics(State(state): State<ServerState>) -> Result<Response, ApiEr
         text,
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_known_methods_label_themselves() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::PATCH), "PATCH");
+        let odd = Method::from_bytes(b"BREW").unwrap();
+        assert_eq!(method_label(&odd), "other");
+        let lower = Method::from_bytes(b"get").unwrap();
+        assert_eq!(method_label(&lower), "other");
+    }
 }

@@ -21,16 +21,19 @@ mod error;
 mod group_commit;
 mod health;
 mod ingest;
+mod keyed_lock;
+mod limits;
+mod listener;
 mod metrics;
 mod page;
 pub mod payload;
+mod recovering;
 mod router;
 mod state;
 mod status;
+mod store_health;
 mod store_metrics;
 mod unsubscribe;
-
-use std::net::SocketAddr;
 
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -39,13 +42,17 @@ pub use auth::ApiTokens;
 pub use error::ApiError;
 pub use group_commit::GroupCommit;
 pub use ingest::{CustomerAck, CustomersAck, EventAck, EventsAck};
+pub use limits::Limits;
+pub use listener::{serve_app, serve_listener};
 pub use metrics::ServerMetrics;
 pub use page::Page;
+pub use recovering::recovering_router;
 pub use router::router;
 pub use state::{Builder, ServerState, UnsubscribeKey, DEFAULT_BIND, DEFAULT_MAX_BODY_BYTES};
 pub use status::{
     EmailLedger, NextFire, ParkedGroup, RunStatusReport, StatusReport, UncertainSend,
 };
+pub use store_health::{probe as probe_store, StoreHealth};
 pub use unsubscribe::SOURCE as UNSUBSCRIBE_SOURCE;
 
 use crate::project::{Project, SecretError};
@@ -69,6 +76,9 @@ pub enum ServerError {
         /// The operating system's reason.
         source: std::io::Error,
     },
+    /// A setting of the `server` section is invalid (the message names the field).
+    #[error("{0}")]
+    Setting(String),
     /// The server failed while running.
     #[error("the HTTP server failed: {0}")]
     Serve(#[source] std::io::Error),
@@ -96,7 +106,8 @@ pub async fn bind(address: &str) -> Result<TcpListener, ServerError> {
 }
 
 /// Binds `address` and serves until `shutdown` is cancelled; in-flight requests finish
-/// (and their data is flushed) before it returns.
+/// (and their data is flushed) before it returns, unless they outlast the shutdown timeout
+/// (see [`Limits`]).
 pub async fn serve(
     state: ServerState,
     address: &str,
@@ -104,23 +115,4 @@ pub async fn serve(
 ) -> Result<(), ServerError> {
     let listener = bind(address).await?;
     serve_listener(state, listener, shutdown).await
-}
-
-/// Serves on an open listener until `shutdown` is cancelled (graceful: in-flight requests
-/// complete).
-pub async fn serve_listener(
-    state: ServerState,
-    listener: TcpListener,
-    shutdown: CancellationToken,
-) -> Result<(), ServerError> {
-    let local: Option<SocketAddr> = listener.local_addr().ok();
-    if let Some(local) = local {
-        tracing::info!(%local, "HTTP server listening");
-    }
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await
-        .map_err(ServerError::Serve)?;
-    tracing::info!("HTTP server stopped");
-    Ok(())
 }

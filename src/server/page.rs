@@ -44,6 +44,11 @@ const DONE: &str = r#"{% extends "layout.html" %}{% block content %}
 <p class="note">It can take a moment until every system has caught up; no further messages of this kind will be sent.</p>
 {% endblock %}"#;
 
+const FAILED: &str = r#"{% extends "layout.html" %}{% block content %}
+<p>We could not complete your request because of a problem on our side.</p>
+<p class="note">Please try again in a few minutes; the link stays valid.</p>
+{% endblock %}"#;
+
 const REFUSED: &str = r#"{% extends "layout.html" %}{% block content %}
 <p>{{ reason }}</p>
 <p class="note">Nothing was changed. If you want to unsubscribe, use the link in the most recent e-mail you received from us.</p>
@@ -69,6 +74,9 @@ pub enum Page {
         /// Consent category.
         category: String,
     },
+    /// The server failed (500): a generic message only, since the cause (a store error)
+    /// means nothing to the reader and must not be shown to strangers.
+    Failed,
     /// The link was refused; `status` is 400, 403 or 404.
     Refused {
         /// HTTP status of the answer.
@@ -97,6 +105,7 @@ impl Page {
                 "done.html",
                 context! { title => "You are unsubscribed", category },
             ),
+            Self::Failed => ("failed.html", context! { title => "Something went wrong" }),
             Self::Refused { reason, .. } => (
                 "refused.html",
                 context! { title => "This unsubscribe link is not valid", reason },
@@ -113,6 +122,7 @@ impl Page {
     fn status(&self) -> StatusCode {
         match self {
             Self::Refused { status, .. } => *status,
+            Self::Failed => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::OK,
         }
     }
@@ -147,6 +157,7 @@ fn environment() -> Environment<'static> {
         ("already.html", ALREADY),
         ("done.html", DONE),
         ("refused.html", REFUSED),
+        ("failed.html", FAILED),
     ] {
         // Constant templates; `add_template` only fails on syntax errors, which tests catch.
         let _ = env.add_template(name, source);
@@ -180,6 +191,7 @@ mod tests {
                 status: StatusCode::FORBIDDEN,
                 reason: "forged".into(),
             },
+            Page::Failed,
         ] {
             let html = page.html();
             assert!(html.starts_with("<!doctype html>"), "{html}");

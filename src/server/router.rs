@@ -1,12 +1,16 @@
-//! The axum [`Router`] of the HTTP service: every route, the body limit, bearer-token
-//! authentication of the API routes, and request counting.
+//! The axum [`Router`] of the HTTP service: every route, the body limit, the body and
+//! request timeouts, bearer-token authentication of the API routes, and request counting.
+
+use std::any::Any;
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
 use super::{auth, health, ingest, metrics, status, unsubscribe, ApiError, ServerState};
 
@@ -41,8 +45,34 @@ pub fn router(state: ServerState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.max_body_bytes()))
+        // A stalled upload fails the body read (408, see `ingest::json_body`); a request
+        // that takes too long as a whole is answered 408 here. Both inside `count`, so
+        // timeouts are counted like any answer.
+        .layer(RequestBodyTimeoutLayer::new(
+            state.limits().body_read_timeout,
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            state.limits().request_timeout,
+        ))
+        .layer(catch_panics())
         .layer(middleware::from_fn_with_state(state.clone(), count))
         .with_state(state)
+}
+
+/// A handler that panics answers a logged 500 instead of dropping the connection.
+fn catch_panics() -> CatchPanicLayer<fn(Box<dyn Any + Send + 'static>) -> Response> {
+    CatchPanicLayer::custom(panicked as fn(Box<dyn Any + Send + 'static>) -> Response)
+}
+
+fn panicked(payload: Box<dyn Any + Send + 'static>) -> Response {
+    let detail = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    tracing::error!(detail, "an HTTP handler panicked");
+    ApiError::internal("the server failed while answering; retry later").into_response()
 }
 
 async fn not_found() -> ApiError {
@@ -57,13 +87,14 @@ async fn method_not_allowed() -> ApiError {
 }
 
 /// Counts every answered request by route pattern (never by the raw path, which may carry
-/// an unsubscribe token), method and status.
+/// an unsubscribe token or be anything a client invents), method (bounded, see
+/// [`metrics::method_label`]) and status.
 async fn count(State(state): State<ServerState>, request: Request, next: Next) -> Response {
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |path| route_label(path.as_str()));
-    let method = request.method().as_str().to_owned();
+    let method = request.method().clone();
     let response = next.run(request).await;
     state
         .metrics()
@@ -84,4 +115,28 @@ fn route_label(pattern: &str) -> String {
         )
         .collect::<Vec<_>>()
         .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500() {
+        let app: Router = Router::new()
+            .route(
+                "/boom",
+                get(|| async {
+                    panic!("boom");
+                    #[allow(unreachable_code)]
+                    ""
+                }),
+            )
+            .layer(catch_panics());
+        let request = Request::builder().uri("/boom").body(Body::empty()).unwrap();
+        let response = app.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
 }

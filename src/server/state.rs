@@ -9,8 +9,11 @@ use tokio::sync::watch;
 use super::auth::ApiTokens;
 use super::engine_metrics::EngineCollector;
 use super::group_commit::GroupCommit;
+use super::keyed_lock::KeyedLock;
+use super::limits::Limits;
 use super::metrics::ServerMetrics;
 use super::payload::Rules;
+use super::store_health::StoreHealth;
 use super::store_metrics::StoreCollector;
 use super::ServerError;
 use crate::engine::Engine;
@@ -35,12 +38,16 @@ struct Inner {
     registry: Arc<Registry>,
     tokens: ApiTokens,
     max_body_bytes: usize,
+    limits: Limits,
     rules: Rules,
     categories: BTreeMap<String, ConsentCategory>,
     unsubscribe: Option<UnsubscribeKey>,
     metrics: ServerMetrics,
     events: watch::Sender<u64>,
     engine: Option<Arc<Engine>>,
+    /// Serialises one-click check-and-record per customer and category.
+    one_click: KeyedLock,
+    store_health: Arc<StoreHealth>,
 }
 
 /// The key that signs unsubscribe tokens and the category they reject by default.
@@ -115,6 +122,10 @@ impl ServerState {
             if let Some(limit) = server.max_body_bytes {
                 builder = builder.max_body_bytes(limit);
             }
+            match Limits::from_config(server) {
+                Ok(limits) => builder = builder.limits(limits),
+                Err(problem) => problems.push(problem),
+            }
         }
         if let Some(email) = &project.file.email {
             let unsubscribe = &email.unsubscribe;
@@ -154,6 +165,11 @@ impl ServerState {
         self.inner.max_body_bytes
     }
 
+    /// Timeouts and the connection limit.
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
+    }
+
     /// Validation rules derived from the project.
     pub fn rules(&self) -> &Rules {
         &self.inner.rules
@@ -186,6 +202,17 @@ impl ServerState {
         self.inner.events.subscribe()
     }
 
+    /// Whether the store accepts writes, as the server last saw it.
+    pub fn store_health(&self) -> &Arc<StoreHealth> {
+        &self.inner.store_health
+    }
+
+    /// Held while an unsubscribe checks the consent state and records its reject, so
+    /// concurrent clicks on one link record one reject.
+    pub(crate) fn one_click_lock(&self) -> &KeyedLock {
+        &self.inner.one_click
+    }
+
     /// Announces that the event log now ends before `next_seq`.
     pub(crate) fn announce_events(&self, next_seq: u64) {
         self.inner.events.send_if_modified(|current| {
@@ -203,6 +230,7 @@ pub struct Builder {
     store: Arc<Store>,
     tokens: Vec<Secret>,
     max_body_bytes: usize,
+    limits: Limits,
     categories: BTreeMap<String, ConsentCategory>,
     unsubscribe: Option<UnsubscribeKey>,
     engine: Option<Arc<Engine>>,
@@ -215,6 +243,7 @@ impl Builder {
             store,
             tokens: Vec::new(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            limits: Limits::default(),
             categories: BTreeMap::new(),
             unsubscribe: None,
             engine: None,
@@ -247,6 +276,12 @@ impl Builder {
     /// Largest request body accepted, in bytes.
     pub fn max_body_bytes(mut self, limit: usize) -> Self {
         self.max_body_bytes = limit;
+        self
+    }
+
+    /// Timeouts and the connection limit (default: [`Limits::default`]).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
         self
     }
 
@@ -296,6 +331,7 @@ impl Builder {
                 registry: Arc::new(registry),
                 tokens: ApiTokens::new(&self.tokens),
                 max_body_bytes: self.max_body_bytes,
+                limits: self.limits,
                 rules: Rules {
                     categories: self.categories.keys().cloned().collect(),
                 },
@@ -305,6 +341,8 @@ impl Builder {
                 events,
                 engine: self.engine,
                 store: self.store,
+                one_click: KeyedLock::default(),
+                store_health: Arc::default(),
             }),
         }
     }

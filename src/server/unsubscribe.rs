@@ -9,13 +9,14 @@
 //!
 //! Tokens are signed by [`crate::actions::unsubscribe_token`]. A malformed token is a 400,
 //! a forged, altered or foreign one (bad signature) a 403, a valid token whose customer no
-//! longer exists a 404; each gets a page and changes nothing.
+//! longer exists a 404; each gets a page and changes nothing. A failure of the store is a
+//! 500 with a generic page; the detail goes to the log only.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::Utc;
 
-use super::ingest::store_error;
+use super::ingest::noted;
 use super::page::Page;
 use super::ServerState;
 use crate::actions::unsubscribe_token::{self, Claims, TokenError};
@@ -54,22 +55,40 @@ pub async fn confirm(State(state): State<ServerState>, Path(token): Path<String>
             return page;
         }
     };
-    if target.already_rejected {
-        // Repeated clicks must not fire the consent-reject flow again.
-        state.metrics().unsubscribe("already_rejected");
-        return Page::Done {
-            category: target.category,
-        };
-    }
-    match reject(&state, target.customer, &target.category).await {
-        Ok(()) => {
-            state.metrics().unsubscribe("recorded");
+    let outcome = if target.already_rejected {
+        Ok(Recorded::Already)
+    } else {
+        reject(&state, target.customer, &target.category).await
+    };
+    // A repeat may have found the reject of a concurrent click that is not flushed yet:
+    // it waits for the same group commit, so "you are unsubscribed" is always durable.
+    let outcome = match outcome {
+        Ok(recorded) => durable(&state, recorded).await,
+        Err(error) => Err(error),
+    };
+    match outcome {
+        Ok(recorded) => {
+            state.metrics().unsubscribe(match recorded {
+                // Repeated clicks must not fire the consent-reject flow again.
+                Recorded::Already => "already_rejected",
+                Recorded::New(_) => "recorded",
+            });
             Page::Done {
                 category: target.category,
             }
         }
-        Err(message) => refused(StatusCode::INTERNAL_SERVER_ERROR, message),
+        Err(detail) => failed("record the unsubscribe", &detail),
     }
+}
+
+/// What a POST recorded.
+#[derive(Debug, Clone, Copy)]
+enum Recorded {
+    /// The customer had rejected the category already (maybe a moment ago, by a concurrent
+    /// click): nothing was written.
+    Already,
+    /// The reject was recorded at this event-log sequence.
+    New(u64),
 }
 
 /// A verified token, resolved against the store.
@@ -117,7 +136,7 @@ async fn resolve(state: &ServerState, token: &str) -> Result<Target, Page> {
             StatusCode::NOT_FOUND,
             "This link does not match any subscriber any more.",
         )),
-        Err(message) => Err(refused(StatusCode::INTERNAL_SERVER_ERROR, message)),
+        Err(detail) => Err(failed("look up the link's subscriber", &detail)),
     }
 }
 
@@ -133,24 +152,57 @@ fn customer_of(store: &Store, claims: &Claims) -> Result<Option<CustomerId>, Str
     found.map_err(|error| error.to_string())
 }
 
-/// Records the consent reject, flushes, and wakes the engine.
-async fn reject(state: &ServerState, customer: CustomerId, category: &str) -> Result<(), String> {
-    let store = std::sync::Arc::clone(state.store());
-    let event = Event::new("consent", Utc::now())
-        .with("action", "reject")
-        .with("category", category)
-        .with("source", SOURCE);
-    let seq = tokio::task::spawn_blocking(move || store.record_event(customer, &event))
-        .await
-        .map_err(|join| join.to_string())?
-        .map_err(|error| store_error(error).message().to_owned())?;
+/// Records the consent reject unless the customer has rejected the category by now. The
+/// check and the write happen under one lock per customer and category, so of concurrent
+/// clicks on one link exactly one records (README: repeats record nothing).
+async fn reject(
+    state: &ServerState,
+    customer: CustomerId,
+    category: &str,
+) -> Result<Recorded, String> {
+    let worker = state.clone();
+    let category = category.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let store = worker.store();
+        let _guard = worker.one_click_lock().lock(&(customer, category.as_str()));
+        let current = store
+            .consent_state(customer, &category)
+            .map_err(|error| error.to_string())?;
+        if current.is_some_and(|current| current.action == ConsentAction::Reject) {
+            return Ok(Recorded::Already);
+        }
+        let event = Event::new("consent", Utc::now())
+            .with("action", "reject")
+            .with("category", category.as_str())
+            .with("source", SOURCE);
+        store
+            .record_event(customer, &event)
+            .map(Recorded::New)
+            .map_err(|error| noted(&worker, error).message().to_owned())
+    })
+    .await
+    .map_err(|join| join.to_string())?
+}
+
+/// Flushes (group commit) and wakes the engine for a new reject.
+async fn durable(state: &ServerState, recorded: Recorded) -> Result<Recorded, String> {
     state
         .commit()
         .commit()
         .await
-        .map_err(|error| error.to_string())?;
-    state.announce_events(seq + 1);
-    Ok(())
+        .map_err(|error| noted(state, error).message().to_owned())?;
+    state.store_health().record_success();
+    if let Recorded::New(seq) = recorded {
+        state.announce_events(seq + 1);
+    }
+    Ok(recorded)
+}
+
+/// The page for a failure on our side: the reader gets a generic message, the operator
+/// the detail in the log (it names store paths and OS errors, never a secret).
+fn failed(doing: &str, detail: &str) -> Page {
+    tracing::error!(detail, "unsubscribe: could not {doing}");
+    Page::Failed
 }
 
 fn token_refused(error: TokenError) -> Page {

@@ -107,6 +107,33 @@ impl ConsentChange {
     }
 }
 
+impl ConsentChange {
+    /// The category the change is for.
+    pub(crate) fn category(&self) -> &str {
+        &self.category
+    }
+
+    /// The state this change leaves when `current` is stored: `None` when a later decision
+    /// is already stored, so the change is ignored.
+    pub(crate) fn applied_to(&self, current: Option<&ConsentState>) -> Option<ConsentState> {
+        match current {
+            Some(current) if current.at > self.state.at => None,
+            _ => Some(self.state.clone()),
+        }
+    }
+
+    /// Whether applying this change to `current` changes the customer's decision: a first
+    /// decision, or `accept` after `reject` and the other way round. Repeating the stored
+    /// decision (e.g. Klaviyo reporting back an unsubscribe we asked for) or a decision older
+    /// than the stored one changes nothing.
+    pub(crate) fn changes(&self, current: Option<&ConsentState>) -> bool {
+        match self.applied_to(current) {
+            None => false,
+            Some(next) => current.is_none_or(|current| current.action != next.action),
+        }
+    }
+}
+
 impl Store {
     /// Whether the customer's consent for `category` is valid at `at`: the latest recorded
     /// decision is `accept` and its `valid_until`, if any, is later than `at`. Only the current
@@ -158,15 +185,40 @@ impl Store {
 
     /// Applies a consent change unless a later decision is already stored.
     pub(crate) fn apply_consent(&self, customer: CustomerId, change: &ConsentChange) -> Result<()> {
-        let key = keys::consent_key(customer, &change.category);
-        if let Some(current) = self.consent.get(&key).map_err(|e| self.sled(e))? {
-            let current: ConsentState = decode("consent state", &current)?;
-            if current.at > change.state.at {
-                return Ok(());
-            }
+        let current = self.consent_state_exact(customer, &change.category)?;
+        if let Some(state) = change.applied_to(current.as_ref()) {
+            self.put_consent(customer, &change.category, &state)?;
         }
-        let value = encode("consent state", &change.state)?;
-        self.consent.insert(key, value).map_err(|e| self.sled(e))?;
+        Ok(())
+    }
+
+    /// The consent state stored under exactly this id (no merge following).
+    pub(crate) fn consent_state_exact(
+        &self,
+        customer: CustomerId,
+        category: &str,
+    ) -> Result<Option<ConsentState>> {
+        match self
+            .consent
+            .get(keys::consent_key(customer, category))
+            .map_err(|e| self.sled(e))?
+        {
+            Some(bytes) => Ok(Some(decode("consent state", &bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Stores a customer's consent state for a category.
+    pub(crate) fn put_consent(
+        &self,
+        customer: CustomerId,
+        category: &str,
+        state: &ConsentState,
+    ) -> Result<()> {
+        let value = encode("consent state", state)?;
+        self.consent
+            .insert(keys::consent_key(customer, category), value)
+            .map_err(|e| self.sled(e))?;
         self.in_order.consent_written();
         Ok(())
     }

@@ -28,6 +28,9 @@ pub struct StoredEvent {
     event_type: String,
     #[serde(default, rename = "p")]
     properties: Map<String, Value>,
+    /// A consent event that changed the customer's decision when it was recorded.
+    #[serde(default, rename = "c", skip_serializing_if = "std::ops::Not::not")]
+    consent_changed: bool,
 }
 
 /// Borrowed twin of [`StoredEvent`] for encoding without copying.
@@ -37,6 +40,8 @@ struct StoredEventRef<'a> {
     event_type: &'a str,
     #[serde(rename = "p")]
     properties: &'a Map<String, Value>,
+    #[serde(rename = "c", skip_serializing_if = "std::ops::Not::not")]
+    consent_changed: bool,
 }
 
 /// An entry of the global event log.
@@ -49,6 +54,10 @@ pub struct LoggedEvent {
     pub customer: CustomerId,
     /// The event.
     pub event: Event,
+    /// For a `consent` event: whether it changed the customer's decision for its category
+    /// when it was recorded (a first decision, accept → reject or reject → accept). A repeated
+    /// or outdated decision is `false`; consent triggers fire only on changes.
+    pub consent_changed: bool,
 }
 
 impl Event {
@@ -88,25 +97,27 @@ impl Store {
         let mut consents = Vec::new();
         let mut prepared = Vec::with_capacity(batch.len());
         for (index, (customer, event)) in batch.iter().enumerate() {
-            if let Some(change) = super::consent::ConsentChange::of(event)? {
-                consents.push((index, change));
-            }
+            let change = super::consent::ConsentChange::of(event)?;
             let customer = self
                 .resolve(*customer)?
                 .ok_or(StoreError::UnknownCustomer(*customer))?;
-            let body = encode(
-                "event",
-                &StoredEventRef {
-                    event_type: &event.event_type,
-                    properties: &event.properties,
-                },
-            )?;
+            // Consent events are encoded under the lock, once it is known whether they change
+            // the customer's decision.
+            let body = match change {
+                Some(change) => {
+                    consents.push((index, change));
+                    Vec::new()
+                }
+                None => encode_body(event, false)?,
+            };
             prepared.push((customer, keys::time_bytes(event.timestamp), body));
         }
         let mut next_seq = self
             .event_lock
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Decided under the lock, so two batches never both see the same decision as new.
+        let states = self.consent_outcomes(batch, &consents, &mut prepared)?;
         let first = *next_seq;
         let entries: Vec<([u8; 24], Vec<u8>)> = prepared
             .into_iter()
@@ -120,12 +131,36 @@ impl Store {
         // Consumers of the log see the batch only now that history and log are both written.
         self.visible_seq
             .store(end, std::sync::atomic::Ordering::Release);
-        drop(next_seq);
-        for (index, change) in consents {
-            let customer = keys::decode_customer(&entries[index].0).unwrap_or(batch[index].0);
-            self.apply_consent(customer, &change)?;
+        for ((customer, category), state) in states {
+            self.put_consent(customer, &category, &state)?;
         }
+        drop(next_seq);
         Ok(first..end)
+    }
+
+    /// Decides, in batch order, what each consent event of a batch does to its customer's
+    /// state; encodes those events' bodies with the answer. Returns the states to store.
+    fn consent_outcomes(
+        &self,
+        batch: &[(CustomerId, Event)],
+        consents: &[(usize, super::consent::ConsentChange)],
+        prepared: &mut [(CustomerId, [u8; 8], Vec<u8>)],
+    ) -> Result<std::collections::HashMap<(CustomerId, String), super::ConsentState>> {
+        let mut states = std::collections::HashMap::new();
+        for (index, change) in consents {
+            let customer = prepared[*index].0;
+            let key = (customer, change.category().to_owned());
+            let current = match states.get(&key) {
+                Some(state) => Some(Clone::clone(state)),
+                None => self.consent_state_exact(customer, change.category())?,
+            };
+            let changed = change.changes(current.as_ref());
+            if let Some(next) = change.applied_to(current.as_ref()) {
+                states.insert(key, next);
+            }
+            prepared[*index].2 = encode_body(&batch[*index].1, changed)?;
+        }
+        Ok(states)
     }
 
     /// Inserts a batch's history entries; a large batch is split over two threads, since
@@ -216,6 +251,18 @@ impl Store {
     }
 }
 
+/// The history / log value of an event.
+fn encode_body(event: &Event, consent_changed: bool) -> Result<Vec<u8>> {
+    encode(
+        "event",
+        &StoredEventRef {
+            event_type: &event.event_type,
+            properties: &event.properties,
+            consent_changed,
+        },
+    )
+}
+
 /// Batches with at least this many events write their history on two threads; below it a
 /// thread costs more than it saves.
 const PARALLEL_HISTORY_FROM: usize = 256;
@@ -254,6 +301,7 @@ fn decode_chunk(key: &[u8], value: &[u8], wanted: Range<u64>) -> Vec<Result<Logg
                     timestamp,
                     properties: stored.properties,
                 },
+                consent_changed: stored.consent_changed,
             })
         })
         .collect()

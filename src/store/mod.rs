@@ -41,7 +41,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::Mutex;
 
 pub use compact::Compaction;
-pub use consent::{ConsentAction, ConsentState};
+pub use consent::{ConsentAction, ConsentState, CONSENT_EVENT};
 pub use customer::{Customer, CustomerRecord, StoredCustomer, UpsertOutcome};
 pub use event::{Event, LoggedEvent, StoredEvent};
 pub use query::EventQuery;

@@ -3,6 +3,7 @@
 
 pub mod email_setup;
 pub mod email_tick;
+pub mod email_wave;
 pub mod fake_klaviyo;
 pub mod fake_klaviyo_routes;
 pub mod scripted_http;

@@ -5,7 +5,7 @@
 //! temporarily.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use base64::Engine;
@@ -66,6 +66,9 @@ pub struct SmtpState {
     pub commands: Mutex<Vec<(String, bool)>>,
     /// TLS handshakes that failed (e.g. the client refused the certificate).
     pub failed_handshakes: AtomicUsize,
+    /// Milliseconds between the end of a message's data and its `250` (a slow server). The
+    /// message counts as received when the wait is over, answered or not.
+    pub data_delay_ms: AtomicU64,
 }
 
 /// The running server; stops accepting when dropped.
@@ -307,6 +310,10 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
                     .await?;
                 write.flush().await?;
                 let data = read_data(&mut lines).await?;
+                let delay = state.data_delay_ms.load(Ordering::SeqCst);
+                if delay > 0 {
+                    tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+                }
                 let number = state.accepted.fetch_add(1, Ordering::SeqCst) + 1;
                 if state.keep.load(Ordering::SeqCst) {
                     let received = Received {

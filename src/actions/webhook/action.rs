@@ -15,6 +15,7 @@ use super::call_error::ItemError;
 use super::config_error::WebhookConfigError;
 use super::custom::CustomRequest;
 use super::env::WebhookEnv;
+use super::isolate::settle;
 use super::klaviyo::{self, KlaviyoRequest};
 use super::limits;
 use super::outcome::{classify, StatusClass, WebhookOutcome};
@@ -233,6 +234,8 @@ impl Inner {
         }
     }
 
+    /// Sends a batch; when it fails for good because of some of its customers, isolates them
+    /// (see [`super::isolate`]) so that each customer gets its own outcome.
     async fn send_chunk(
         &self,
         group: &BTreeMap<String, String>,
@@ -247,10 +250,34 @@ impl Inner {
             keys.push((index, key));
             items.push(item);
         }
+        let pointer = self.item_pointer();
+        let send = |items| self.send_part(group, &first, items);
+        settle(keys, items, pointer, send)
+            .await
+            .into_iter()
+            .map(|((index, key), outcome)| (index, key, outcome))
+            .collect()
+    }
+
+    /// Where the API points at bad items of a batch, for Klaviyo's calls.
+    fn item_pointer(&self) -> Option<&'static str> {
+        match &self.shape {
+            Shape::Klaviyo(request) => request.item_pointer(),
+            Shape::Custom(_) => None,
+        }
+    }
+
+    /// One batch (or part of one), with retries: the outcome and the last answer's body.
+    async fn send_part(
+        &self,
+        group: &BTreeMap<String, String>,
+        first: &Value,
+        items: Vec<serde_json::Value>,
+    ) -> (WebhookOutcome, Vec<u8>) {
         let prepared = match &self.shape {
             Shape::Custom(request) => {
                 request
-                    .build(&self.templates, &first, group, items)
+                    .build(&self.templates, first, group, items)
                     .map(|mut prepared| {
                         if let Some(auth) = &self.auth {
                             prepared.headers.extend(auth.headers.iter().cloned());
@@ -260,23 +287,20 @@ impl Inner {
             }
             Shape::Klaviyo(request) => Ok(request.build(group, items)),
         };
-        let outcome = match prepared {
+        match prepared {
             Ok(prepared) => self.send_with_retries(&prepared).await,
-            Err(error) => self.unsent(&error),
-        };
-        keys.into_iter()
-            .map(|(index, key)| (index, key, outcome.clone()))
-            .collect()
+            Err(error) => (self.unsent(&error), Vec::new()),
+        }
     }
 
-    async fn send_with_retries(&self, prepared: &Prepared) -> WebhookOutcome {
+    async fn send_with_retries(&self, prepared: &Prepared) -> (WebhookOutcome, Vec<u8>) {
         let start = Instant::now();
         let mut attempts = 0;
         loop {
             attempts += 1;
             let (status, retry_after, reason) = match self.attempt(prepared).await {
                 Ok((status, retry_after, body)) => match self.judge(status, &body, attempts) {
-                    Ok(outcome) => return outcome,
+                    Ok(outcome) => return (outcome, body),
                     Err(reason) => (Some(status), retry_after, reason),
                 },
                 Err(reason) => (None, None, reason),
@@ -291,11 +315,12 @@ impl Inner {
                 }
                 None => {
                     let reason = format!("{reason} (gave up after {attempts} attempts)");
-                    return WebhookOutcome::Failed {
+                    let outcome = WebhookOutcome::Failed {
                         status,
                         attempts,
                         reason,
                     };
+                    return (outcome, Vec::new());
                 }
             }
         }

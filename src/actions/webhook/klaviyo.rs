@@ -115,6 +115,18 @@ impl KlaviyoRequest {
         (key, limit)
     }
 
+    /// The JSON pointer of the item array in this preset's request body: where Klaviyo's
+    /// errors point (`/data/3/id`) when they concern one profile of a batch.
+    pub fn item_pointer(&self) -> Option<&'static str> {
+        match self.preset {
+            Preset::KlaviyoCreateProfile => None,
+            Preset::KlaviyoAddToList | Preset::KlaviyoRemoveFromList => Some("/data"),
+            Preset::KlaviyoSubscribe | Preset::KlaviyoUnsubscribe => {
+                Some("/data/attributes/profiles/data")
+            }
+        }
+    }
+
     /// Renders the request-level parameters and this customer's profile entry.
     pub fn prepare_item(&self, context: &Value) -> Result<PreparedItem, ItemError> {
         let render = |param: &str, use_default: bool| -> Result<Option<String>, ItemError> {

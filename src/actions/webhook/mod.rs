@@ -8,6 +8,7 @@ mod compiled;
 mod config_error;
 mod custom;
 mod env;
+mod isolate;
 mod json_template;
 mod klaviyo;
 mod limits;

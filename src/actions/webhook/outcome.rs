@@ -34,6 +34,33 @@ impl WebhookOutcome {
         matches!(self, WebhookOutcome::Done { .. })
     }
 
+    /// The same outcome for a customer who also saw `earlier` requests (of the larger batches
+    /// it was part of before its failure was isolated).
+    pub fn after(self, earlier: u32) -> Self {
+        match self {
+            WebhookOutcome::Done {
+                status,
+                attempts,
+                profile_id,
+                duplicate,
+            } => WebhookOutcome::Done {
+                status,
+                attempts: attempts + earlier,
+                profile_id,
+                duplicate,
+            },
+            WebhookOutcome::Failed {
+                status,
+                attempts,
+                reason,
+            } => WebhookOutcome::Failed {
+                status,
+                attempts: attempts + earlier,
+                reason,
+            },
+        }
+    }
+
     /// Requests made for this customer's batch.
     pub fn attempts(&self) -> u32 {
         match self {

@@ -13,7 +13,7 @@ use crate::engine::step::StepFailure;
 use crate::engine::token::Token;
 use crate::engine::wave::Wave;
 use crate::scenario::compiled::Port;
-use crate::scenario::model::WebhookNode;
+use crate::scenario::model::{Preset, WebhookNode};
 
 /// Customers per call: the node's batch size, capped by its preset, at least 1.
 pub fn batch_size(node: &WebhookNode) -> usize {
@@ -22,6 +22,20 @@ pub fn batch_size(node: &WebhookNode) -> usize {
         Some(preset) => size.min(preset.max_batch()),
         None => size,
     }
+}
+
+/// A Klaviyo list call (`klaviyo.add_to_list` / `remove_from_list` with the default
+/// `profile_id`) for a customer without a Klaviyo profile: Klaviyo cannot mail a profile it
+/// does not have, so there is nothing to add or remove, and the customer moves on.
+fn nothing_to_do(webhook: &WebhookNode, token: &Token) -> bool {
+    matches!(
+        webhook.preset,
+        Some(Preset::KlaviyoAddToList | Preset::KlaviyoRemoveFromList)
+    ) && !webhook.with.contains_key("profile_id")
+        && token
+            .customer
+            .value("klaviyo_id")
+            .is_none_or(|id| id.as_str().is_some_and(|id| id.trim().is_empty()) || id.is_null())
 }
 
 impl Wave<'_> {
@@ -36,6 +50,11 @@ impl Wave<'_> {
         let index = node.index() as u32;
         let mut to_call = Vec::with_capacity(tokens.len());
         for token in tokens {
+            if nothing_to_do(webhook, &token) {
+                self.summary.webhook_skipped += 1;
+                self.leave(node, token, Port::Next, true)?;
+                continue;
+            }
             match self.env.state.ledger(run, index, token.customer.id)? {
                 Some(LedgerState::Done) => self.leave(node, token, Port::Next, true)?,
                 _ => to_call.push(token),
@@ -44,6 +63,7 @@ impl Wave<'_> {
         if to_call.is_empty() {
             return Ok(());
         }
+        self.stop_point()?;
         let items = to_call
             .iter()
             .map(|token| WebhookItem {

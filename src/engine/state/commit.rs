@@ -104,6 +104,11 @@ impl Commit {
         *self.deltas.entry(key).or_insert(0) += delta;
     }
 
+    /// Adds `delta` to the counter stored under `key`.
+    pub(super) fn add_delta(&mut self, key: Vec<u8>, delta: i64) {
+        *self.deltas.entry(key).or_insert(0) += delta;
+    }
+
     /// Adds to a cap's usage.
     pub fn use_cap(&mut self, cap_key: &str, delta: i64) {
         *self
@@ -131,6 +136,11 @@ impl Commit {
     pub fn ledger(&mut self, run: RunId, node: u32, customer: u64, state: LedgerState) {
         self.ops
             .push((keys::ledger(run, node, customer), Some(vec![state.byte()])));
+    }
+
+    /// Deletes a ledger entry (it moved to another customer by a merge).
+    pub fn delete_ledger(&mut self, run: RunId, node: u32, customer: u64) {
+        self.ops.push((keys::ledger(run, node, customer), None));
     }
 
     /// Adds to a campaign-event statistic.

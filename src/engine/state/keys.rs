@@ -16,6 +16,7 @@
 //! | `l`    | run (8), node index (4), customer (8)               | ledger state (1)          |
 //! | `s`    | scenario, 0, local date (4), group, 0, action       | campaign events (8)       |
 //! | `m`    | name                                                | meta value                |
+//! | `x`    | run (8), node id, 0, failure reason                 | customers (8)             |
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 

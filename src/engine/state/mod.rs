@@ -9,6 +9,7 @@
 mod commit;
 pub mod keys;
 mod kv;
+mod reasons;
 mod records;
 
 use chrono::{DateTime, NaiveDate, Utc};

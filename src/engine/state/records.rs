@@ -94,8 +94,11 @@ pub enum LedgerState {
     Done,
     /// Failed for good.
     Failed,
-    /// An intent found without its confirmation after a restart: reported, never redone.
+    /// An intent found without its confirmation after a restart: reported, never redone
+    /// (unless an operator resends it).
     Uncertain,
+    /// An uncertain send an operator dismissed: no longer reported, never redone.
+    Dismissed,
 }
 
 impl LedgerState {
@@ -106,6 +109,7 @@ impl LedgerState {
             LedgerState::Done => b'd',
             LedgerState::Failed => b'f',
             LedgerState::Uncertain => b'u',
+            LedgerState::Dismissed => b'x',
         }
     }
 
@@ -116,6 +120,7 @@ impl LedgerState {
             b'd' => LedgerState::Done,
             b'f' => LedgerState::Failed,
             b'u' => LedgerState::Uncertain,
+            b'x' => LedgerState::Dismissed,
             _ => return None,
         })
     }

@@ -103,7 +103,7 @@ impl Cx<'_> {
         }
     }
 
-    /// Parses a duration of at most `max`: W0020 when it is none, W0039 when longer.
+    /// Parses a duration of at most `max`: W0020 when it is none, W0043 when longer.
     pub fn duration(
         &mut self,
         path: &YamlPath,

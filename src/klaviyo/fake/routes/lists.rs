@@ -58,8 +58,12 @@ fn member_matches(p: &Profile, joined: DateTime<Utc>, c: &Condition) -> bool {
     }
 }
 
+/// 404 for a list id of the path: the error names the path parameter, so a client can tell
+/// it from an unknown profile of the body (which points at `/data/N/id`).
 fn unknown_list(id: &str) -> ApiError {
-    ApiError::not_found(format!("A list with id {id} does not exist."))
+    ApiError::not_found(format!("A list with id {id} does not exist.")).with_source(
+        crate::klaviyo::fake::errors::ErrorSource::Parameter("id".to_owned()),
+    )
 }
 
 /// GET /api/lists (at most 10 per page).
@@ -244,6 +248,10 @@ pub async fn add_members(
     Path(id): Path<String>,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
+    // The path's list first, then the body's profiles.
+    app.state()
+        .list_index(&id)
+        .ok_or_else(|| unknown_list(&id))?;
     let ids = member_ids_of(&app, &bytes)?;
     let mut state = app.state();
     let list = state.list_index(&id).ok_or_else(|| unknown_list(&id))?;
@@ -260,6 +268,10 @@ pub async fn remove_members(
     Path(id): Path<String>,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
+    // The path's list first, then the body's profiles.
+    app.state()
+        .list_index(&id)
+        .ok_or_else(|| unknown_list(&id))?;
     let ids = member_ids_of(&app, &bytes)?;
     let mut state = app.state();
     let list = state.list_index(&id).ok_or_else(|| unknown_list(&id))?;
