@@ -4,7 +4,9 @@
 use std::path::Path;
 
 use proptest::prelude::*;
-use warmup::import::{import_customers_from, import_events_from, CustomerImportOptions};
+use warmup::import::{
+    import_customers_from, import_events_from, CustomerImportOptions, EventImportOptions,
+};
 use warmup::store::Store;
 
 const HEADERS: &str = "Email,Klaviyo ID,Email Marketing Consent,Email Marketing Consent Timestamp,Last Open,Average Order Value,Notes\n";
@@ -66,7 +68,7 @@ proptest! {
     fn event_import_never_panics(lines in prop::collection::vec("\\PC{0,60}", 0..10)) {
         let store = Store::temporary().unwrap();
         let text = lines.join("\n");
-        let summary = import_events_from(&store, text.as_bytes(), Path::new("e.jsonl"), None, &mut |_| {}).unwrap();
+        let summary = import_events_from(&store, text.as_bytes(), Path::new("e.jsonl"), &EventImportOptions::default(), &mut |_| {}).unwrap();
         prop_assert_eq!(summary.rows, summary.events + summary.rejected);
     }
 }

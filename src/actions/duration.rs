@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::scenario::time::MAX_DURATION;
+
 /// A duration that does not parse, naming the field it came from.
 #[derive(Debug, thiserror::Error)]
 #[error("`{field}`: invalid duration `{value}` (write e.g. `500ms`, `30s`, `5m`): {message}")]
@@ -14,7 +16,8 @@ pub struct DurationError {
     pub message: String,
 }
 
-/// Parses `value` (humantime syntax) or returns `default` when absent.
+/// Parses `value` (humantime syntax, at most [`MAX_DURATION`], the bound `validate`
+/// checks) or returns `default` when absent.
 pub fn parse_duration(
     field: &str,
     value: Option<&str>,
@@ -22,11 +25,15 @@ pub fn parse_duration(
 ) -> Result<Duration, DurationError> {
     match value {
         None => Ok(default),
-        Some(text) => humantime::parse_duration(text.trim()).map_err(|error| DurationError {
-            field: field.to_owned(),
-            value: text.to_owned(),
-            message: error.to_string(),
-        }),
+        Some(text) => {
+            crate::scenario::time::parse_bounded_duration(text, MAX_DURATION).map_err(|problem| {
+                DurationError {
+                    field: field.to_owned(),
+                    value: text.to_owned(),
+                    message: problem.message().to_owned(),
+                }
+            })
+        }
     }
 }
 

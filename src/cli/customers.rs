@@ -1,5 +1,6 @@
 //! `warmup customers show ID` and `warmup customers count`.
 
+use super::output;
 use std::path::Path;
 
 use anyhow::Context;
@@ -44,12 +45,12 @@ pub(crate) fn open_project_store(project: Option<&Path>) -> anyhow::Result<(Proj
 pub fn run(project: Option<&Path>, args: CustomersArgs) -> anyhow::Result<()> {
     let (_, store) = open_project_store(project)?;
     match args.what {
-        CustomersWhat::Count => println!("{}", store.try_count()?),
+        CustomersWhat::Count => output::outln!("{}", store.try_count()?),
         CustomersWhat::Show { id, events } => {
             let customer = store
                 .find_by_any(&id)?
                 .ok_or_else(|| InvalidInput::new(format!("no customer with identifier `{id}`")))?;
-            print!("{}", render(&store, &customer, events)?);
+            output::out!("{}", render(&store, &customer, events)?);
         }
     }
     Ok(())

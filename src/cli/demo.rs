@@ -5,6 +5,7 @@
 //! sample customers, imports them, simulates the 14 sending days, prints the table and
 //! writes the ramp chart. Nothing touches the network.
 
+use super::output;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -86,7 +87,7 @@ fn demo(dir: &Path, args: &DemoArgs) -> anyhow::Result<()> {
     };
     let summary = import_customers(&store, &csv, &options, &mut |_| {})?;
     store.flush()?;
-    eprintln!(
+    output::errln!(
         "demo project in {}: imported {} sample customers",
         dir.display(),
         store.count()

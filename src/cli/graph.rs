@@ -1,3 +1,4 @@
+use super::output;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -23,7 +24,7 @@ pub fn run(args: GraphArgs, project: Option<&Path>) -> anyhow::Result<()> {
     let project = match load_project(project) {
         Ok(project) => project,
         Err(ProjectFailure::Diagnostics(diagnostics)) => {
-            eprint!("{}", diagnostics.render(color));
+            output::err!("{}", diagnostics.render(color));
             return Err(InvalidInput::reported("the project file is invalid").into());
         }
         Err(ProjectFailure::Other(error)) => {
@@ -35,11 +36,11 @@ pub fn run(args: GraphArgs, project: Option<&Path>) -> anyhow::Result<()> {
         .map_err(|error| InvalidInput::new(format!("{error:#}")))?;
     match compile_str(&text, &args.file, &project) {
         Ok(scenario) => {
-            print!("{}", render(&scenario, args.format));
+            output::out!("{}", render(&scenario, args.format));
             Ok(())
         }
         Err(diagnostics) => {
-            eprint!("{}", diagnostics.render(color));
+            output::err!("{}", diagnostics.render(color));
             Err(InvalidInput::reported(format!("{} errors", diagnostics.len())).into())
         }
     }

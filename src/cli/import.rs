@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::customers::open_project_store;
+use super::output;
 use super::InvalidInput;
-use crate::import::{self, CustomerImportOptions, ImportError, ImportSummary};
+use crate::import::{self, CustomerImportOptions, EventImportOptions, ImportError, ImportSummary};
 
 /// Import customers or events into the store.
 #[derive(Debug, clap::Args)]
@@ -58,17 +59,35 @@ pub fn run(project: Option<&Path>, args: ImportArgs) -> anyhow::Result<()> {
             })?
         }
         ImportWhat::Events { file, rejects } => {
-            let rejects = Some(rejects.unwrap_or_else(|| default_rejects(&file)));
+            let options = EventImportOptions {
+                rejects: Some(rejects.unwrap_or_else(|| default_rejects(&file))),
+                categories: project.file.consent_categories.keys().cloned().collect(),
+                now: None,
+            };
             with_progress(&file, |progress| {
-                import::import_events(&store, &file, rejects, progress)
+                import::import_events(&store, &file, &options, progress)
             })?
         }
     };
     // Nothing is reported as imported before it is on disk.
     store.flush()?;
-    eprint!("{}", summary.rejects_report());
-    print!("{summary}");
+    output::err!("{}", summary.rejects_report());
+    output::out!("{summary}");
+    if summary.rejected > 0 {
+        return Err(RowsRejected(summary.rejected, summary.kind).into());
+    }
     Ok(())
+}
+
+/// An import that finished but rejected rows (listed on stderr and in the rejects file):
+/// the binary exits with [`RowsRejected::EXIT_CODE`], so scripts notice.
+#[derive(Debug, thiserror::Error)]
+#[error("{0} {unit} rejected; everything else was imported", unit = if *.1 == "events" { "lines" } else { "rows" })]
+pub struct RowsRejected(pub u64, pub &'static str);
+
+impl RowsRejected {
+    /// The exit code of an import with rejected rows.
+    pub const EXIT_CODE: u8 = 4;
 }
 
 /// `DIR/NAME.rejects.csv` for `DIR/NAME.EXT`.

@@ -1,7 +1,9 @@
 //! Command-line interface: one file per subcommand, wired together here.
 //!
 //! Every subcommand returns `anyhow::Result<()>`. An error that wraps
-//! [`InvalidInput`] exits with code 2, any other error with code 1.
+//! [`InvalidInput`] exits with code 2, an import that rejected rows with code 4, any
+//! other error with code 1. Output goes through [`output`], which never panics on a
+//! closed pipe.
 
 use std::process::ExitCode;
 
@@ -14,6 +16,7 @@ mod import;
 mod invalid_input;
 mod klaviyo_fake;
 mod logging;
+pub(crate) mod output;
 mod preflight_gate;
 mod run;
 mod run_sync;
@@ -111,16 +114,20 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn report(error: &anyhow::Error) -> ExitCode {
+    if error.downcast_ref::<import::RowsRejected>().is_some() {
+        output::errln!("error: {error:#}");
+        return ExitCode::from(import::RowsRejected::EXIT_CODE);
+    }
     if error.downcast_ref::<steps_failed::StepsFailed>().is_some() {
         // The tick's summary already said which nodes failed and why.
         return ExitCode::from(steps_failed::STEPS_FAILED_EXIT);
     }
     if let Some(invalid) = error.downcast_ref::<InvalidInput>() {
         if !invalid.already_reported() {
-            eprintln!("error: {error:#}");
+            output::errln!("error: {error:#}");
         }
         return ExitCode::from(2);
     }
-    eprintln!("error: {error:#}");
+    output::errln!("error: {error:#}");
     ExitCode::from(1)
 }

@@ -3,6 +3,7 @@
 //! e-mail templates that render. Problems are printed like `validate`'s, and stop the
 //! command with exit 2. With `--capture` nothing is sent, so nothing is checked.
 
+use super::output;
 use std::io::IsTerminal;
 use std::path::Path;
 
@@ -25,7 +26,7 @@ pub(crate) fn gate(project: Option<&Path>, capture: bool) -> anyhow::Result<()> 
         return Ok(());
     }
     let color = super::validate::colors(std::io::stderr().is_terminal());
-    eprint!("{}", diagnostics.render(color));
+    output::err!("{}", diagnostics.render(color));
     Err(InvalidInput::new(format!(
         "{} problems found before starting (nothing was sent)",
         diagnostics.len()

@@ -5,6 +5,7 @@
 //! flight, and exits. With a `klaviyo` section it also syncs with Klaviyo on the project's
 //! schedule (see `run_sync`).
 
+use super::output;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -53,7 +54,7 @@ pub fn run(project: Option<&Path>, args: RunArgs) -> anyhow::Result<()> {
         (Some(_), false) => match KlaviyoSetup::from_project(&project) {
             Ok(setup) => Some((setup, Arc::clone(&store))),
             Err(error) => {
-                eprintln!("warning: Klaviyo sync disabled: {error}");
+                output::errln!("warning: Klaviyo sync disabled: {error}");
                 None
             }
         },
@@ -87,7 +88,7 @@ async fn serve(
             let stop = cancel.clone();
             tracker.spawn(async move {
                 if let Err(error) = crate::server::serve_listener(state, listener, stop).await {
-                    eprintln!("error: {error}");
+                    output::errln!("error: {error}");
                 }
             });
             Some(feed)
@@ -99,7 +100,7 @@ async fn serve(
     tracker.spawn(async move {
         tokio::select! {
             () = shutdown => {
-                eprintln!("stopping at the next e-mail, webhook call or wave");
+                output::errln!("stopping at the next e-mail, webhook call or wave");
                 stop.request();
                 signals.cancel();
             }
@@ -115,12 +116,14 @@ async fn serve(
         let tick = tokio::task::spawn_blocking(move || ticking.tick(now)).await;
         match tick {
             Ok(Err(crate::engine::EngineError::Stopped)) => {
-                eprintln!("stopped before the end of the wave; the rest is due at the next start");
+                output::errln!(
+                    "stopped before the end of the wave; the rest is due at the next start"
+                );
                 break Ok(());
             }
             Ok(Ok(summary)) => {
                 if summary.waves > 0 {
-                    println!("{}", super::tick::describe(now, &summary));
+                    output::outln!("{}", super::tick::describe(now, &summary));
                 }
             }
             Ok(Err(error)) => break Err(anyhow::Error::new(error).context("tick failed")),

@@ -3,6 +3,7 @@
 //! restarted engine catches up at once. A failed sync is reported and tried again at the
 //! phase's next interval; the engine keeps running either way.
 
+use super::output;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -55,9 +56,9 @@ pub(crate) async fn sync_on_schedule(
             Err(error) => Err(error),
         };
         match outcome {
-            Ok(report) => println!("Klaviyo sync: {}", one_line(&report.to_string())),
+            Ok(report) => output::outln!("Klaviyo sync: {}", one_line(&report.to_string())),
             Err(error) if !cancel.is_cancelled() => {
-                eprintln!("warning: Klaviyo sync failed: {error}")
+                output::errln!("warning: Klaviyo sync failed: {error}")
             }
             Err(_) => return,
         }

@@ -1,5 +1,6 @@
 use std::path::PathBuf;
 
+use super::output;
 use anyhow::Context;
 
 /// Write the JSON Schemas of the project and scenario files.
@@ -13,7 +14,7 @@ pub struct SchemaArgs {
 pub fn run(args: SchemaArgs) -> anyhow::Result<()> {
     crate::schema::write_schemas(&args.out)
         .with_context(|| format!("cannot write schemas into `{}`", args.out.display()))?;
-    println!(
+    output::outln!(
         "wrote {}/{{project,scenario}}.schema.json",
         args.out.display()
     );

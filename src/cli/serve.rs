@@ -3,6 +3,7 @@
 //! `serve` for an ingest-only process or to accept data before going live. A store that
 //! keeps failing writes (a full disk) is reopened without a restart (`serve_recovery`).
 
+use super::output;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -65,7 +66,7 @@ pub(crate) fn http_state(
     let (builder, problems) = ServerState::builder_for_project(project, Arc::clone(store));
     fatal_problem(&problems, strict)?;
     for problem in &problems {
-        eprintln!("warning: {problem}; the HTTP API runs without it");
+        output::errln!("warning: {problem}; the HTTP API runs without it");
     }
     Ok(builder.engine(engine).build())
 }
@@ -95,7 +96,7 @@ pub(crate) async fn listen(bind: &str) -> anyhow::Result<TcpListener> {
     let local = listener
         .local_addr()
         .context("cannot read the bound address")?;
-    println!("listening on http://{local}");
+    output::outln!("listening on http://{local}");
     Ok(listener)
 }
 

@@ -1,6 +1,7 @@
 //! `warmup simulate`: scenarios over a date range on a virtual clock, against an in-memory
 //! overlay of the store, every side effect captured.
 
+use super::output;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -98,15 +99,15 @@ pub(crate) fn output(
     chart: Option<&Path>,
 ) -> anyhow::Result<()> {
     if json {
-        println!("{}", report.to_json());
+        output::outln!("{}", report.to_json());
     } else {
-        print!("{}", report.render_table());
+        output::out!("{}", report.render_table());
     }
     if let Some(chart) = chart {
         std::fs::write(chart, report.render_svg())
             .with_context(|| format!("cannot write the chart `{}`", chart.display()))?;
         if !json {
-            println!("chart written to {}", chart.display());
+            output::outln!("chart written to {}", chart.display());
         }
     }
     Ok(())
@@ -120,7 +121,7 @@ pub(crate) fn compile_scenarios(
     match load_scenarios(project, paths) {
         Ok(scenarios) => Ok(scenarios),
         Err(diagnostics) => {
-            eprint!("{}", diagnostics.render(std::io::stderr().is_terminal()));
+            output::err!("{}", diagnostics.render(std::io::stderr().is_terminal()));
             Err(
                 InvalidInput::reported(format!("{} errors in the scenarios", diagnostics.len()))
                     .into(),

@@ -1,6 +1,7 @@
 //! `warmup status`: runs and their versions, per-node counts, parked tokens by due time,
 //! next fires, and e-mails whose sending a crash left uncertain.
 
+use super::output;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -22,7 +23,7 @@ pub struct StatusArgs {
 pub fn run(project: Option<&Path>, args: StatusArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the runtime")?;
     let engine = super::tick::open_engine(project, true, runtime.handle())?;
-    print!(
+    output::out!(
         "{}",
         render(&engine, args.scenario.as_deref()).context("cannot read the engine state")?
     );

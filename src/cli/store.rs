@@ -1,5 +1,6 @@
 //! `warmup store compact`.
 
+use super::output;
 use anyhow::Context;
 
 use super::InvalidInput;
@@ -37,7 +38,7 @@ pub fn run(project: Option<&std::path::Path>, args: StoreArgs) -> anyhow::Result
             }
             let compaction = Store::compact(&dir)
                 .with_context(|| format!("cannot compact the store `{}`", dir.display()))?;
-            println!("{}", summary(&dir, &compaction));
+            output::outln!("{}", summary(&dir, &compaction));
         }
     }
     Ok(())

@@ -1,6 +1,7 @@
 //! `warmup sync klaviyo [--initial]`: bring profiles, consent and campaign events over from
 //! Klaviyo into the customer store, then reconcile mapped list membership.
 
+use super::output;
 use std::path::Path;
 
 use anyhow::Context;
@@ -67,6 +68,6 @@ pub fn run(project: Option<&Path>, args: SyncArgs) -> anyhow::Result<()> {
             .await
     });
     let report = report.context("Klaviyo sync failed")?;
-    println!("{report}");
+    output::outln!("{report}");
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! `warmup tick`: one pass over everything due, for cron or a systemd timer.
 
+use super::output;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -50,12 +51,12 @@ pub fn run(project: Option<&Path>, args: TickArgs) -> anyhow::Result<()> {
     let summary = engine.tick(now).context("tick failed")?;
     if args.json {
         let report = super::tick_report::TickReport::new(now, &summary);
-        println!(
+        output::outln!(
             "{}",
             serde_json::to_string(&report).context("cannot write the summary")?
         );
     } else {
-        println!("{}", describe(now, &summary));
+        output::outln!("{}", describe(now, &summary));
     }
     if summary.failed > 0 {
         return Err(super::steps_failed::StepsFailed {

@@ -3,6 +3,7 @@
 //! never resends them by itself; `resend` sends each selected one once more, `dismiss`
 //! closes them without sending.
 
+use super::output;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -72,7 +73,7 @@ pub fn run(project: Option<&Path>, args: UncertainArgs) -> anyhow::Result<()> {
     };
     match args.what {
         UncertainWhat::List { json } => {
-            print!("{}", list(&emails, json, &address)?);
+            output::out!("{}", list(&emails, json, &address)?);
             Ok(())
         }
         UncertainWhat::Dismiss(selection) => {
@@ -80,7 +81,7 @@ pub fn run(project: Option<&Path>, args: UncertainArgs) -> anyhow::Result<()> {
             engine
                 .dismiss_emails(&chosen)
                 .context("cannot write the e-mail ledger")?;
-            println!("dismissed {} uncertain e-mail(s)", chosen.len());
+            output::outln!("dismissed {} uncertain e-mail(s)", chosen.len());
             Ok(())
         }
         UncertainWhat::Resend { selection, .. } => {
@@ -184,12 +185,14 @@ fn resend(
         if !matches!(result.as_str(), "sent") {
             failed += 1;
         }
-        println!(
+        output::outln!(
             "run {} node {} customer {} {to}: {result}",
-            email.run, email.node, email.customer
+            email.run,
+            email.node,
+            email.customer
         );
     }
-    println!(
+    output::outln!(
         "resent {} uncertain e-mail(s), {failed} failed",
         chosen.len()
     );

@@ -1,3 +1,4 @@
+use super::output;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -21,8 +22,8 @@ pub fn run(args: ValidateArgs, project: Option<&Path>) -> anyhow::Result<()> {
     let project = match load_project(project) {
         Ok(project) => project,
         Err(ProjectFailure::Diagnostics(diagnostics)) => {
-            print!("{}", diagnostics.render(color));
-            println!("{}", summary(1, diagnostics.len()));
+            output::out!("{}", diagnostics.render(color));
+            output::outln!("{}", summary(1, diagnostics.len()));
             return Err(InvalidInput::reported("the project file is invalid").into());
         }
         Err(ProjectFailure::Other(error)) => {
@@ -39,8 +40,8 @@ pub fn run(args: ValidateArgs, project: Option<&Path>) -> anyhow::Result<()> {
     // Templates are rendered only once the files are sound (a syntax error is reported once).
     let sound = diagnostics.is_empty();
     diagnostics.extend(preflight(&project, &paths, sound, args.online)?);
-    print!("{}", diagnostics.render(color));
-    println!("{}", summary(validation.files, diagnostics.len()));
+    output::out!("{}", diagnostics.render(color));
+    output::outln!("{}", summary(validation.files, diagnostics.len()));
     if diagnostics.is_empty() {
         Ok(())
     } else {

@@ -4,7 +4,7 @@
 
 use std::fs::File;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
@@ -143,7 +143,21 @@ pub enum Captured {
 pub struct CapturingActions {
     keep: bool,
     kept: Mutex<Vec<Captured>>,
-    journal: Option<Mutex<File>>,
+    journal: Option<Mutex<Journal>>,
+}
+
+/// The journal file, created with the first captured action.
+#[derive(Debug)]
+struct Journal {
+    path: PathBuf,
+    file: Option<File>,
+}
+
+fn open_journal(path: &Path) -> std::io::Result<File> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
 }
 
 impl CapturingActions {
@@ -160,14 +174,21 @@ impl CapturingActions {
         }
     }
 
-    /// Appends every captured action to a JSON-lines journal.
+    /// Appends every captured action to a JSON-lines journal. An existing journal is
+    /// opened now (a problem shows at once); a new one is created with the first captured
+    /// action, so a tick (or `serve`) that captures nothing leaves no empty file.
     pub fn with_journal(path: &Path) -> std::io::Result<Self> {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)?;
+        let file = if path.exists() {
+            Some(open_journal(path)?)
+        } else {
+            None
+        };
+        let journal = Journal {
+            path: path.to_path_buf(),
+            file,
+        };
         Ok(Self {
-            journal: Some(Mutex::new(file)),
+            journal: Some(Mutex::new(journal)),
             ..Self::default()
         })
     }
@@ -209,8 +230,16 @@ impl CapturingActions {
                 Err(e) => return ActionOutcome::Failed(e.to_string()),
             };
             line.push(b'\n');
-            let mut file = journal.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Err(e) = file.write_all(&line) {
+            let mut journal = journal.lock().unwrap_or_else(PoisonError::into_inner);
+            let written = match &mut journal.file {
+                Some(file) => file.write_all(&line),
+                None => open_journal(&journal.path).and_then(|mut file| {
+                    file.write_all(&line)?;
+                    journal.file = Some(file);
+                    Ok(())
+                }),
+            };
+            if let Err(e) = written {
                 return ActionOutcome::Failed(format!("capture journal: {e}"));
             }
         }

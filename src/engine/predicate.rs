@@ -91,10 +91,11 @@ impl Evaluation<'_> {
             };
             filter.insert(name.clone(), value);
         }
+        // Windows are bounded at compile time; a window past the calendar means "ever".
         let since = test
             .within
             .and_then(|w| chrono::Duration::from_std(w).ok())
-            .map(|w| self.now - w);
+            .and_then(|w| self.now.checked_sub_signed(w));
         let query = EventMatch {
             event_type: test.event_type.clone(),
             filter,
@@ -193,7 +194,10 @@ fn present(value: Option<&Value>) -> bool {
 fn property_test(test: &PropertyTest, value: Option<&Value>, now: DateTime<Utc>) -> bool {
     let resolve = |at: &TimeRef| match at {
         TimeRef::Absolute(at) => *at,
-        TimeRef::Ago(ago) => now - chrono::Duration::from_std(*ago).unwrap_or_default(),
+        TimeRef::Ago(ago) => chrono::Duration::from_std(*ago)
+            .ok()
+            .and_then(|ago| now.checked_sub_signed(ago))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC),
     };
     match test {
         PropertyTest::Exists(wanted) => present(value) == *wanted,

@@ -74,8 +74,41 @@ impl Columns {
                 }
             ));
         }
+        duplicates(&columns)?;
         Ok(Self { columns })
     }
+}
+
+/// Two columns feeding the same thing (two `Email` columns, `Last Open` and `last_open`)
+/// would let the last one win silently: refused, naming both.
+fn duplicates(columns: &[(String, Column)]) -> Result<(), String> {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for (index, (header, column)) in columns.iter().enumerate() {
+        // Spreadsheets leave unnamed columns after trailing commas; they are not duplicates.
+        if header.trim_start_matches('\u{feff}').trim().is_empty() {
+            continue;
+        }
+        let target = match column {
+            Column::Email => "the email address".to_owned(),
+            Column::KlaviyoId => "the Klaviyo profile id".to_owned(),
+            Column::Consent(name)
+            | Column::ConsentTimestamp(name)
+            | Column::Date(name)
+            | Column::Number(name)
+            | Column::Text(name) => format!("the property `{name}`"),
+        };
+        if let Some(&first) = seen.get(&target) {
+            return Err(format!(
+                "columns {} (`{}`) and {} (`{}`) both give {target}; keep one",
+                first + 1,
+                columns[first].0.trim_start_matches('\u{feff}'),
+                index + 1,
+                header
+            ));
+        }
+        seen.insert(target, index);
+    }
+    Ok(())
 }
 
 fn classify(header: &str, mapping: &BTreeMap<String, String>) -> Column {
@@ -163,6 +196,19 @@ mod tests {
                 Column::Number("average_order_value".into()),
             ]
         );
+    }
+
+    #[test]
+    fn a_column_written_twice_is_refused_naming_both() {
+        let error =
+            Columns::from_headers(["Email", "Name", "email"], &BTreeMap::new()).unwrap_err();
+        assert_eq!(
+            error,
+            "columns 1 (`Email`) and 3 (`email`) both give the email address; keep one"
+        );
+        let error = Columns::from_headers(["Email", "Last Open", "last_open"], &BTreeMap::new())
+            .unwrap_err();
+        assert!(error.contains("the property `last_open`"), "{error}");
     }
 
     #[test]

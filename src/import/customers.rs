@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use serde_json::{Number, Value};
 
 use super::columns::{Column, Columns};
-use super::dates::{format_date, parse_date};
+use super::csv_records::{CsvItem, CsvRecords};
+use super::dates::{format_date, parse_date, plausible};
 use super::rejects::Rejects;
 use super::{ImportError, ImportSummary, Progress};
 use crate::store::{
@@ -55,21 +56,18 @@ pub fn import_customers_from<R: Read>(
     options: &CustomerImportOptions,
     progress: Progress<'_>,
 ) -> Result<ImportSummary, ImportError> {
-    let read_error = |e: csv::Error| ImportError::Read {
+    let read_error = |e: std::io::Error| ImportError::Read {
         path: source.to_path_buf(),
         message: e.to_string(),
     };
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(std::io::BufReader::with_capacity(1 << 16, input));
-    let headers = reader.byte_headers().map_err(read_error)?.clone();
-    let header_text: Vec<String> = headers
-        .iter()
-        .map(|h| String::from_utf8_lossy(h).into_owned())
-        .collect();
+    // Dates later than a day past this are refused (see `plausible`).
+    let now = Utc::now();
+    let mut reader = CsvRecords::new(input);
+    let (header_line, header_text) = header(&mut reader, source)?;
     let columns = Columns::from_headers(header_text.iter().map(String::as_str), &options.columns)
         .map_err(|message| ImportError::Header {
         path: source.to_path_buf(),
+        line: header_line,
         message,
     })?;
     let mut rejects = Rejects::new(options.rejects.clone(), header_text);
@@ -78,26 +76,20 @@ pub fn import_customers_from<R: Read>(
         kind: "customers",
         ..ImportSummary::default()
     };
-    let mut record = csv::ByteRecord::new();
-    loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            // A malformed stretch (e.g. bad quoting at the end) is one more reject, not a stop.
-            Err(error) if error.position().is_some() => {
-                let line = error.position().map_or(0, |p| p.line());
+    while let Some(item) = reader.next_item().map_err(read_error)? {
+        let (line, record) = match item {
+            CsvItem::Record { line, fields } => (line, fields),
+            CsvItem::Broken { line, reason, raw } => {
                 summary.rows += 1;
-                rejects.add(line, format!("unreadable CSV: {error}"), &[])?;
+                rejects.add(line, reason, &[&raw])?;
                 continue;
             }
-            Err(error) => return Err(read_error(error)),
-        }
-        let line = record.position().map_or(0, |p| p.line());
+        };
         if record.iter().all(|field| field.is_empty()) {
             continue;
         }
         summary.rows += 1;
-        match import_row(store, &columns, &record, options, &mut summary) {
+        match import_row(store, &columns, &record, options, now, &mut summary) {
             Ok(()) => {}
             Err(RowError::Reject(reason)) => {
                 let fields: Vec<&[u8]> = record.iter().collect();
@@ -106,15 +98,46 @@ pub fn import_customers_from<R: Read>(
             Err(RowError::Store(error)) => return Err(error.into()),
         }
         if summary.rows.is_multiple_of(PROGRESS_EVERY) {
-            progress(reader.position().byte());
+            progress(reader.bytes_read());
         }
     }
-    progress(reader.position().byte());
+    progress(reader.bytes_read());
     let (rejected, listed, file) = rejects.finish()?;
     summary.rejected = rejected;
     summary.listed_rejects = listed;
     summary.rejects_file = file;
     Ok(summary)
+}
+
+/// The header, the first line that is not blank, as text, and its line.
+fn header<R: Read>(
+    reader: &mut CsvRecords<R>,
+    source: &Path,
+) -> Result<(u64, Vec<String>), ImportError> {
+    loop {
+        let item = reader.next_item().map_err(|e| ImportError::Read {
+            path: source.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        match item {
+            None => return Ok((1, Vec::new())),
+            Some(CsvItem::Record { fields, .. }) if fields.iter().all(<[u8]>::is_empty) => {}
+            Some(CsvItem::Record { line, fields }) => {
+                let text = fields
+                    .iter()
+                    .map(|h| String::from_utf8_lossy(h).into_owned())
+                    .collect();
+                return Ok((line, text));
+            }
+            Some(CsvItem::Broken { line, reason, .. }) => {
+                return Err(ImportError::Header {
+                    path: source.to_path_buf(),
+                    line,
+                    message: reason,
+                })
+            }
+        }
+    }
 }
 
 /// Why one row was not imported.
@@ -137,9 +160,10 @@ fn import_row(
     columns: &Columns,
     fields: &csv::ByteRecord,
     options: &CustomerImportOptions,
+    now: DateTime<Utc>,
     summary: &mut ImportSummary,
 ) -> Result<(), RowError> {
-    let row = parse_row(columns, fields, options)?;
+    let row = parse_row(columns, fields, options, now)?;
     let outcome = store.upsert(&row.record).map_err(|error| match error {
         StoreError::InvalidId { .. } | StoreError::NoId => RowError::Reject(error.to_string()),
         other => RowError::Store(other),
@@ -191,6 +215,7 @@ fn parse_row(
     columns: &Columns,
     fields: &csv::ByteRecord,
     options: &CustomerImportOptions,
+    now: DateTime<Utc>,
 ) -> Result<Row, RowError> {
     let mut row = Row {
         record: CustomerRecord {
@@ -220,12 +245,12 @@ fn parse_row(
                 properties.insert(name.clone(), Value::String(text.to_uppercase()));
             }
             Column::ConsentTimestamp(name) => {
-                let at = date(header, text)?;
+                let at = date(header, text, now)?;
                 row.consent_at = Some(at);
                 properties.insert(name.clone(), Value::String(format_date(at)));
             }
             Column::Date(name) => {
-                let at = date(header, text)?;
+                let at = date(header, text, now)?;
                 properties.insert(name.clone(), Value::String(format_date(at)));
             }
             Column::Number(name) => {
@@ -242,9 +267,10 @@ fn parse_row(
     Ok(row)
 }
 
-fn date(header: &str, text: &str) -> Result<DateTime<Utc>, RowError> {
-    parse_date(text)
-        .ok_or_else(|| RowError::Reject(format!("unparseable date in `{header}`: `{text}`")))
+fn date(header: &str, text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, RowError> {
+    let at = parse_date(text)
+        .ok_or_else(|| RowError::Reject(format!("unparseable date in `{header}`: `{text}`")))?;
+    plausible(at, now).map_err(|why| RowError::Reject(format!("`{header}`: {why}")))
 }
 
 fn parse_consent(header: &str, text: &str) -> Result<Option<ConsentAction>, RowError> {

@@ -7,13 +7,15 @@
 //! A line names its customer by any of `email`, `klaviyo_id`, `cookie` (a customer is
 //! created when none matches) and may carry `customer_properties` to set on the customer.
 
+use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::dates::parse_date;
+use super::dates::{parse_date, plausible};
 use super::rejects::Rejects;
 use super::{ImportError, ImportSummary, Progress};
 use crate::store::{CustomerRecord, Event, Store, StoreError, UpsertOutcome};
@@ -44,18 +46,30 @@ pub struct EventLine {
     pub customer_properties: Map<String, Value>,
 }
 
+/// Settings of an event import.
+#[derive(Debug, Clone, Default)]
+pub struct EventImportOptions {
+    /// Where rejected lines go; none written when `None`.
+    pub rejects: Option<std::path::PathBuf>,
+    /// The project's consent categories: a consent event for another one is rejected,
+    /// as the ingest API rejects it. Empty: any category (a project that defines none).
+    pub categories: BTreeSet<String>,
+    /// The clock that bounds timestamps (see [`super::plausible`]); `None`: the system's.
+    pub now: Option<DateTime<Utc>>,
+}
+
 /// Imports a JSON Lines file. See [`import_events_from`].
 pub fn import_events(
     store: &Store,
     path: &Path,
-    rejects: Option<std::path::PathBuf>,
+    options: &EventImportOptions,
     progress: Progress<'_>,
 ) -> Result<ImportSummary, ImportError> {
     let file = std::fs::File::open(path).map_err(|e| ImportError::Read {
         path: path.to_path_buf(),
         message: e.to_string(),
     })?;
-    import_events_from(store, file, path, rejects, progress)
+    import_events_from(store, file, path, options, progress)
 }
 
 /// Imports events from a reader; `source` names it in messages. Blank lines are skipped;
@@ -64,11 +78,12 @@ pub fn import_events_from<R: Read>(
     store: &Store,
     input: R,
     source: &Path,
-    rejects: Option<std::path::PathBuf>,
+    options: &EventImportOptions,
     progress: Progress<'_>,
 ) -> Result<ImportSummary, ImportError> {
     let mut reader = BufReader::with_capacity(1 << 16, input);
-    let mut rejects = Rejects::new(rejects, vec!["json".into()]);
+    let mut rejects = Rejects::new(options.rejects.clone(), vec!["json".into()]);
+    let now = options.now.unwrap_or_else(Utc::now);
     let mut summary = ImportSummary {
         source: source.to_path_buf(),
         kind: "events",
@@ -94,7 +109,7 @@ pub fn import_events_from<R: Read>(
             continue;
         }
         summary.rows += 1;
-        match import_line(store, text, &mut summary) {
+        match import_line(store, text, options, now, &mut summary) {
             Ok(()) => {}
             Err(LineError::Reject(reason)) => rejects.add(line, reason, &[text])?,
             Err(LineError::Store(error)) => return Err(error.into()),
@@ -116,7 +131,13 @@ enum LineError {
     Store(StoreError),
 }
 
-fn import_line(store: &Store, text: &[u8], summary: &mut ImportSummary) -> Result<(), LineError> {
+fn import_line(
+    store: &Store,
+    text: &[u8],
+    options: &EventImportOptions,
+    now: DateTime<Utc>,
+    summary: &mut ImportSummary,
+) -> Result<(), LineError> {
     let parsed: EventLine = serde_json::from_slice(text).map_err(|e| {
         // serde_json ends its message with "at line 1 column N"; the column is enough.
         let message = e.to_string();
@@ -134,6 +155,11 @@ fn import_line(store: &Store, text: &[u8], summary: &mut ImportSummary) -> Resul
             parsed.timestamp
         ))
     })?;
+    let timestamp = plausible(timestamp, now)
+        .map_err(|why| LineError::Reject(format!("`timestamp`: {why}")))?;
+    if parsed.event_type.trim() == "consent" {
+        known_category(&parsed.properties, &options.categories)?;
+    }
     let record = CustomerRecord {
         email: parsed.email,
         klaviyo_id: parsed.klaviyo_id,
@@ -160,6 +186,25 @@ fn import_line(store: &Store, text: &[u8], summary: &mut ImportSummary) -> Resul
         .map_err(reject_or_fail)?;
     summary.events += 1;
     Ok(())
+}
+
+/// A consent event's category must be one the project defines (when it defines any).
+fn known_category(
+    properties: &Map<String, Value>,
+    known: &BTreeSet<String>,
+) -> Result<(), LineError> {
+    let Some(Value::String(category)) = properties.get("category") else {
+        // A missing category is the store's check, with its own message.
+        return Ok(());
+    };
+    if known.is_empty() || known.contains(category.trim()) {
+        return Ok(());
+    }
+    let known: Vec<&str> = known.iter().map(String::as_str).collect();
+    Err(LineError::Reject(format!(
+        "unknown consent category `{category}`; the project defines: {}",
+        known.join(", ")
+    )))
 }
 
 fn reject_or_fail(error: StoreError) -> LineError {

@@ -6,6 +6,7 @@
 //! before reporting success.
 
 mod columns;
+mod csv_records;
 mod customers;
 mod dates;
 mod events;
@@ -15,9 +16,10 @@ mod summary;
 use std::path::PathBuf;
 
 pub use columns::{snake_case, Column, Columns};
+pub use csv_records::{CsvItem, CsvRecords, MAX_RECORD};
 pub use customers::{import_customers, import_customers_from, CustomerImportOptions};
-pub use dates::{format_date, parse_date};
-pub use events::{import_events, import_events_from, EventLine};
+pub use dates::{format_date, parse_date, plausible};
+pub use events::{import_events, import_events_from, EventImportOptions, EventLine};
 pub use rejects::{Reject, Rejects, LISTED_REJECTS};
 pub use summary::ImportSummary;
 
@@ -32,11 +34,13 @@ pub enum ImportError {
         /// What went wrong.
         message: String,
     },
-    /// The CSV header is unusable (e.g. no email column).
-    #[error("{path}:1: {message}")]
+    /// The CSV header is unusable (e.g. no email column, a column written twice).
+    #[error("{path}:{line}: {message}")]
     Header {
         /// Input file.
         path: PathBuf,
+        /// The header's line.
+        line: u64,
         /// What is wrong with the header.
         message: String,
     },

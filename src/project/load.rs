@@ -54,6 +54,14 @@ impl Project {
 
     /// Parses project text that was read from `path`.
     pub fn from_str(text: &str, path: &Path) -> Result<Self, ProjectError> {
+        if let Some((line, column, message)) = crate::scenario::yaml::too_deep(text) {
+            return Err(ProjectError::Parse {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message,
+            });
+        }
         let file: ProjectFile = serde_yaml::from_str(text).map_err(|error| {
             let (line, column) = error
                 .location()

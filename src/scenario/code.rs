@@ -47,6 +47,8 @@
 //! | W0040 | e-mail template fails for a sample customer (preflight) |
 //! | W0041 | Klaviyo refuses the API key (preflight, `--online`) |
 //! | W0042 | Klaviyo list does not exist (preflight, `--online`) |
+//! | W0043 | duration longer than its field allows |
+//! | W0044 | segments nested too deeply |
 
 use std::fmt;
 
@@ -125,6 +127,8 @@ codes! {
     TemplateFails = "W0040", "e-mail template fails for a sample customer (preflight)";
     KlaviyoKeyRefused = "W0041", "Klaviyo refuses the API key (preflight, `--online`)";
     UnknownKlaviyoList = "W0042", "Klaviyo list does not exist (preflight, `--online`)";
+    DurationTooLong = "W0043", "duration longer than its field allows";
+    SegmentsTooDeep = "W0044", "segments nested too deeply";
 }
 
 impl fmt::Display for Code {

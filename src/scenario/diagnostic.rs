@@ -12,6 +12,9 @@ use miette::{
 
 use super::Code;
 
+/// Lines longer than this (in characters) are not shown as snippets.
+const MAX_SNIPPET_COLUMNS: usize = 1_000;
+
 /// A file's text, shared by all diagnostics that point into it.
 #[derive(Debug)]
 pub struct SourceFile {
@@ -65,14 +68,25 @@ impl miette::SourceCode for SourceFile {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let inner = self
-            .text
-            .read_span(span, context_lines_before, context_lines_after)?;
+        // Only the lines around the span are handed to miette, which scans from the start
+        // of what it gets: a file with many diagnostics renders in linear time.
+        let offset = span.offset().min(self.text.len());
+        let first = self
+            .line_column(offset)
+            .0
+            .saturating_sub(context_lines_before + 1);
+        let last = self.line_column(offset + span.len()).0 + context_lines_after + 1;
+        let start = self.line_start(first.max(1));
+        let end = self.line_start(last + 1);
+        let window = &self.text[start..end.max(start)];
+        let local = SourceSpan::new((offset - start).into(), span.len());
+        let inner = window.read_span(&local, context_lines_before, context_lines_after)?;
+        let at = inner.span().offset() + start;
         Ok(Box::new(MietteSpanContents::new_named(
             self.path.display().to_string(),
             inner.data(),
-            *inner.span(),
-            inner.line(),
+            SourceSpan::new(at.into(), inner.span().len()),
+            inner.line() + first.max(1) - 1,
             inner.column(),
             inner.line_count(),
         )))
@@ -170,10 +184,24 @@ impl Diagnostic {
             .with_links(false);
         let mut out = String::new();
         let report = Report(self);
-        if handler.render_report(&mut out, &report).is_err() {
+        if self.line_too_long() || handler.render_report(&mut out, &report).is_err() {
             out = format!("{self}\n");
+            if let Some(help) = &self.help {
+                out.push_str(&format!("  help: {help}\n"));
+            }
         }
         out
+    }
+
+    /// Whether the span's lines are too long for a snippet: they would not be read, and
+    /// the renderer cannot pad past column 65,535. The one-line form is shown instead.
+    fn line_too_long(&self) -> bool {
+        let end = self.source.line_column(self.span.offset + self.span.len).0;
+        let start = self.source.line_start(self.line);
+        let stop = self.source.line_start(end + 1);
+        let text = self.source.text.get(start..stop).unwrap_or_default();
+        text.lines()
+            .any(|line| line.chars().count() > MAX_SNIPPET_COLUMNS)
     }
 }
 

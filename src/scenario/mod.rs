@@ -25,6 +25,7 @@ pub mod model;
 pub mod project_check;
 pub mod read;
 pub mod reporter;
+pub mod segments;
 pub mod span_index;
 pub mod time;
 pub mod yaml;

@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use super::check::{predicate, templates, Cx, Segments};
 use super::compiled::Predicate;
-use super::time::{parse_duration, parse_timezone};
+use super::time::{parse_timezone, MAX_DURATION};
 use super::{yaml, Code, Diagnostic, Diagnostics, Reporter, SourceFile, Span, YamlPath};
 use crate::actions::email::{CaFile, CaFileError};
-use crate::project::{Project, ProjectFile, SecretSource, Transport};
+use crate::project::{Project, ProjectFile, SecretSource, SmtpTls, Transport};
 
 /// A checked project: its compiled segments and the problems of its file.
 #[derive(Debug)]
@@ -83,7 +83,7 @@ pub fn check_project_text<'a>(project: &'a Project, text: &str) -> ProjectContex
         }
         settings(&mut cx, &project.file);
     }
-    let segments = resolve_segments(&segments, &mut reporter);
+    let segments = super::segments::resolve_segments(&segments, &mut reporter);
     let mut diagnostics = reporter.diagnostics;
     diagnostics.sort();
     ProjectContext {
@@ -129,6 +129,7 @@ fn settings(cx: &mut Cx<'_>, file: &ProjectFile) {
             let at = root.key("email").key("transport").key("ca_file");
             ca_file(cx, path, &at);
         }
+        clear_text_password(cx, &email.transport, &root.key("email").key("transport"));
         for (name, value) in &email.headers {
             templates::template(
                 cx,
@@ -157,12 +158,7 @@ fn settings(cx: &mut Cx<'_>, file: &ProjectFile) {
             ("reconcile", &sync.reconcile),
         ] {
             if let Some(text) = value {
-                cx.parse(
-                    &at.key("sync").key(field),
-                    Code::InvalidDuration,
-                    text,
-                    parse_duration,
-                );
+                cx.duration(&at.key("sync").key(field), text, MAX_DURATION);
             }
         }
     }
@@ -206,6 +202,38 @@ fn ca_file(cx: &mut Cx<'_>, path: &Path, at: &YamlPath) {
     }
 }
 
+/// `tls: none` sends SMTP AUTH's password in clear: refused unless the server is on this
+/// machine (a loopback relay), where the password never crosses a network.
+fn clear_text_password(cx: &mut Cx<'_>, transport: &Transport, at: &YamlPath) {
+    let Transport::Smtp {
+        host,
+        tls: SmtpTls::None,
+        username,
+        password,
+        ..
+    } = transport
+    else {
+        return;
+    };
+    if (username.is_none() && password.is_none()) || is_loopback(host) {
+        return;
+    }
+    cx.error_help(
+        &at.key("tls"),
+        Code::InvalidValue,
+        format!("`tls: none` would send the SMTP password in clear to `{host}`"),
+        Some("use `tls: starttls` or `tls: implicit`; `none` with credentials is for a relay on this machine (localhost, 127.0.0.1, ::1)".into()),
+    );
+}
+
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 fn secret(cx: &mut Cx<'_>, source: &SecretSource, at: &YamlPath) {
     if source.env.is_some() == source.file.is_some() {
         cx.error(
@@ -214,66 +242,6 @@ fn secret(cx: &mut Cx<'_>, source: &SecretSource, at: &YamlPath) {
             "a secret needs exactly one of `env`, `file`",
         );
     }
-}
-
-/// Replaces each segment reference inside segments by its definition; a segment
-/// that reaches itself is reported and left broken.
-fn resolve_segments(compiled: &Segments, reporter: &mut Reporter) -> Segments {
-    let mut resolved = Segments::new();
-    for name in compiled.keys() {
-        let mut stack = vec![name.clone()];
-        let result = compiled[name]
-            .as_ref()
-            .and_then(|p| substitute(p, compiled, &mut stack, reporter));
-        resolved.insert(name.clone(), result);
-    }
-    resolved
-}
-
-fn substitute(
-    p: &Predicate,
-    all: &Segments,
-    stack: &mut Vec<String>,
-    reporter: &mut Reporter,
-) -> Option<Predicate> {
-    let many = |items: &[Predicate],
-                stack: &mut Vec<String>,
-                reporter: &mut Reporter|
-     -> Option<Vec<Predicate>> {
-        items
-            .iter()
-            .map(|item| substitute(item, all, stack, reporter))
-            .collect()
-    };
-    Some(match p {
-        Predicate::All(items) => Predicate::All(many(items, stack, reporter)?),
-        Predicate::Any(items) => Predicate::Any(many(items, stack, reporter)?),
-        Predicate::Not(inner) => Predicate::Not(Box::new(substitute(inner, all, stack, reporter)?)),
-        Predicate::Segment { name, .. } => {
-            if stack.contains(name) {
-                let chain = format!("{} -> {name}", stack.join(" -> "));
-                let at = YamlPath::root().key("segments").key(stack[0].clone());
-                reporter.key(
-                    &at,
-                    Code::SegmentCycle,
-                    None,
-                    format!("segment `{}` refers to itself: {chain}", stack[0]),
-                );
-                return None;
-            }
-            stack.push(name.clone());
-            let inner = all
-                .get(name)?
-                .as_ref()
-                .and_then(|p| substitute(p, all, stack, reporter));
-            stack.pop();
-            Predicate::Segment {
-                name: name.clone(),
-                predicate: Box::new(inner?),
-            }
-        }
-        other => other.clone(),
-    })
 }
 
 /// A diagnostic for a file that cannot be read.

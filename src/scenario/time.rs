@@ -43,10 +43,64 @@ pub fn parse_time_of_day(text: &str) -> Result<NaiveTime, String> {
         .map_err(|_| format!("`{text}` is not a time of day `HH:MM`"))
 }
 
-/// A duration such as `500ms`, `30s`, `5m`, `2h`, `1d`, `1h 30m`.
+/// The longest duration a file may write, except history windows: 366 days. A wait of
+/// a year covers an annual campaign; anything longer is a typo (`100000000d`), and
+/// bounding it keeps every instant the engine computes far inside the calendar.
+pub const MAX_DURATION: Duration = Duration::from_secs(366 * 86_400);
+
+/// The longest history window (`within`, `after: 30d`): 3,660 days (ten years), enough
+/// for "has not bought in five years".
+pub const MAX_WINDOW: Duration = Duration::from_secs(3_660 * 86_400);
+
+/// Why a duration was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DurationProblem {
+    /// The text is not a duration.
+    Syntax(String),
+    /// A duration, but longer than the bound of its field.
+    TooLong(String),
+}
+
+impl DurationProblem {
+    /// The message.
+    pub fn message(&self) -> &str {
+        match self {
+            Self::Syntax(message) | Self::TooLong(message) => message,
+        }
+    }
+}
+
+/// A duration such as `500ms`, `30s`, `5m`, `2h`, `1d`, `1h 30m`, at most
+/// [`MAX_DURATION`].
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text.trim())
-        .map_err(|error| format!("`{text}` is not a duration (e.g. `30m`, `2h`, `1d`): {error}"))
+    parse_bounded_duration(text, MAX_DURATION).map_err(|problem| problem.message().to_owned())
+}
+
+/// A duration of at most `max`; values too large for any clock are [`DurationProblem::TooLong`]
+/// too, never wrapped or zeroed.
+pub fn parse_bounded_duration(text: &str, max: Duration) -> Result<Duration, DurationProblem> {
+    let too_long = || {
+        DurationProblem::TooLong(format!(
+            "`{}` is longer than the longest allowed, {}",
+            text.trim(),
+            describe_bound(max)
+        ))
+    };
+    match humantime::parse_duration(text.trim()) {
+        Ok(duration) if duration <= max => Ok(duration),
+        Ok(_) => Err(too_long()),
+        // humantime also says "overflow" for precision below 1ns, which a fraction shows.
+        Err(humantime::DurationError::NumberOverflow) if !text.contains('.') => Err(too_long()),
+        Err(error) => Err(DurationProblem::Syntax(format!(
+            "`{text}` is not a duration (e.g. `30m`, `2h`, `1d`): {error}"
+        ))),
+    }
+}
+
+/// `366 days` for a bound of whole days.
+fn describe_bound(max: Duration) -> String {
+    let days = max.as_secs() / 86_400;
+    format!("{days} days (`{days}d`)")
 }
 
 /// A 5-field cron expression: minute hour day-of-month month day-of-week.
@@ -74,6 +128,28 @@ mod tests {
         assert_eq!(parse_duration("1d"), Ok(Duration::from_secs(86_400)));
         assert_eq!(parse_duration("1h 30m"), Ok(Duration::from_secs(5_400)));
         assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn durations_are_bounded_and_overflow_is_never_zero() {
+        assert_eq!(parse_duration("366d"), Ok(MAX_DURATION));
+        for text in [
+            "367d",
+            "100000000d",
+            "99999999999999999999999d",
+            "1000000000000000000s",
+        ] {
+            let problem = parse_bounded_duration(text, MAX_DURATION).unwrap_err();
+            assert!(
+                matches!(&problem, DurationProblem::TooLong(m) if m.contains("366 days")),
+                "{text}: {problem:?}"
+            );
+        }
+        assert_eq!(parse_bounded_duration("3660d", MAX_WINDOW), Ok(MAX_WINDOW));
+        assert!(matches!(
+            parse_bounded_duration("5 minutes please", MAX_DURATION),
+            Err(DurationProblem::Syntax(_))
+        ));
     }
 
     #[test]

@@ -96,6 +96,28 @@ pub fn parse(text: &str) -> Result<YamlDocument, SyntaxError> {
     Ok(reader.document)
 }
 
+/// The line and column (1-based, in characters) where `text` nests deeper than
+/// [`MAX_DEPTH`], if it does. Other syntax errors are left to whoever reads the text next.
+/// The event parser stops there, so this takes time in proportion to the text before it,
+/// whereas libyaml (serde_yaml) spends time quadratic in the depth of a deep file.
+pub fn too_deep(text: &str) -> Option<(usize, usize, String)> {
+    let mut parser = Parser::new_from_str(text);
+    let mut depth = 0usize;
+    while let Ok((event, marker)) = parser.next_token() {
+        match event {
+            Event::StreamEnd => return None,
+            Event::SequenceStart(..) | Event::MappingStart(..) => depth += 1,
+            Event::SequenceEnd | Event::MappingEnd => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if depth > MAX_DEPTH {
+            let message = format!("nested deeper than {MAX_DEPTH} levels");
+            return Some((marker.line(), marker.col() + 1, message));
+        }
+    }
+    None
+}
+
 fn too_many(offset: usize) -> SyntaxError {
     SyntaxError {
         span: Span { offset, len: 1 },

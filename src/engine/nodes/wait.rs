@@ -9,6 +9,7 @@ use crate::engine::step::StepFailure;
 use crate::engine::token::Token;
 use crate::engine::wave::Wave;
 use crate::scenario::compiled::{Port, Wait};
+use crate::scenario::time::{parse_bounded_duration, DurationProblem, MAX_DURATION};
 
 impl Wave<'_> {
     /// Parks the token until the wait is over, or lets it through when that is now.
@@ -27,9 +28,7 @@ impl Wave<'_> {
     fn due_of(&self, wait: &Wait, token: &Token) -> Result<DateTime<Utc>, StepFailure> {
         let tz = self.run.scenario.timezone();
         Ok(match wait {
-            Wait::For(duration) => {
-                self.now + chrono::Duration::from_std(*duration).unwrap_or_default()
-            }
+            Wait::For(duration) => later(self.now, *duration)?,
             Wait::Until(time) => next_local_time(tz, self.now, *time),
             Wait::At(local) => resolve_local(tz, *local),
             Wait::Template(template) => {
@@ -43,15 +42,33 @@ impl Wave<'_> {
                     at.with_timezone(&Utc)
                 } else if let Ok(local) = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M") {
                     resolve_local(tz, local)
-                } else if let Ok(duration) = humantime::parse_duration(text) {
-                    self.now + chrono::Duration::from_std(duration).unwrap_or_default()
                 } else {
-                    return Err(StepFailure::Customer(format!(
-                        "wait template yielded `{text}`, which is neither a date-time \
-                         (RFC 3339 or YYYY-MM-DDTHH:MM) nor a duration"
-                    )));
+                    match parse_bounded_duration(text, MAX_DURATION) {
+                        Ok(duration) => later(self.now, duration)?,
+                        Err(DurationProblem::TooLong(message)) => {
+                            return Err(StepFailure::Customer(format!(
+                                "wait template yielded {message}"
+                            )))
+                        }
+                        Err(DurationProblem::Syntax(_)) => {
+                            return Err(StepFailure::Customer(format!(
+                                "wait template yielded `{text}`, which is neither a date-time \
+                                 (RFC 3339 or YYYY-MM-DDTHH:MM) nor a duration"
+                            )))
+                        }
+                    }
                 }
             }
         })
     }
+}
+
+/// `now + duration`, a customer's failure (never a panic, never zero) past the calendar.
+fn later(now: DateTime<Utc>, duration: std::time::Duration) -> Result<DateTime<Utc>, StepFailure> {
+    chrono::Duration::from_std(duration)
+        .ok()
+        .and_then(|delta| now.checked_add_signed(delta))
+        .ok_or_else(|| {
+            StepFailure::Customer(format!("a wait of {duration:?} ends past the calendar"))
+        })
 }

@@ -1,7 +1,7 @@
 //! The shape of the graph: edges lead to existing, non-trigger nodes; no cycles
 //! (printed as the full path); every node reachable from a trigger.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
@@ -89,9 +89,10 @@ pub fn check(
         .keys()
         .map(|id| (id.as_str(), graph.add_node(id.as_str())))
         .collect();
+    let written: HashSet<&str> = written_ids.iter().map(String::as_str).collect();
     for (id, node) in &file.nodes {
         for edge in edges(node, &nodes_path.key(id.clone())) {
-            if !written_ids.contains(edge.target) {
+            if !written.contains(edge.target.as_str()) {
                 let help = suggest(edge.target, written_ids);
                 reporter
                     .value(
@@ -134,7 +135,8 @@ pub fn check(
 }
 
 fn cycles(reporter: &mut Reporter, graph: &DiGraph<&str, YamlPath>) {
-    for component in petgraph::algo::tarjan_scc(graph) {
+    // Kosaraju walks iteratively; Tarjan in petgraph recurses once per node of a chain.
+    for component in petgraph::algo::kosaraju_scc(graph) {
         let members: BTreeSet<NodeIndex> = component.iter().copied().collect();
         let Some(&start) = component.iter().min_by_key(|&&i| graph[i]) else {
             continue;

@@ -16,6 +16,7 @@ use chrono_tz::Tz;
 
 use super::compiled::{PlanTable, Predicate};
 use super::reporter::suggest;
+use super::time::{parse_bounded_duration, DurationProblem};
 use super::{Code, Reporter, YamlPath};
 use crate::project::{Project, OTHER_PROVIDER};
 
@@ -99,6 +100,26 @@ impl Cx<'_> {
         if !categories.contains_key(name) {
             let known: Vec<String> = categories.keys().cloned().collect();
             self.unknown_name(path, Code::UnknownConsent, "consent category", name, &known);
+        }
+    }
+
+    /// Parses a duration of at most `max`: W0020 when it is none, W0043 when longer.
+    pub fn duration(
+        &mut self,
+        path: &YamlPath,
+        text: &str,
+        max: std::time::Duration,
+    ) -> Option<std::time::Duration> {
+        match parse_bounded_duration(text, max) {
+            Ok(duration) => Some(duration),
+            Err(DurationProblem::Syntax(message)) => {
+                self.error(path, Code::InvalidDuration, message);
+                None
+            }
+            Err(DurationProblem::TooLong(message)) => {
+                self.error(path, Code::DurationTooLong, message);
+                None
+            }
         }
     }
 

@@ -7,7 +7,7 @@ use crate::scenario::compiled::{
 };
 use crate::scenario::model::{self, Node};
 use crate::scenario::time::{
-    parse_cron, parse_date, parse_duration, parse_local_datetime, parse_time_of_day,
+    parse_cron, parse_date, parse_local_datetime, parse_time_of_day, MAX_DURATION,
 };
 use crate::scenario::{Code, YamlPath};
 
@@ -147,12 +147,7 @@ fn wait(cx: &mut Cx<'_>, n: &model::WaitNode, path: &YamlPath) -> Option<Wait> {
     }
     if let Some(text) = &n.duration {
         return cx
-            .parse(
-                &path.key("for"),
-                Code::InvalidDuration,
-                text,
-                parse_duration,
-            )
+            .duration(&path.key("for"), text, MAX_DURATION)
             .map(Wait::For);
     }
     if let Some(text) = &n.until {

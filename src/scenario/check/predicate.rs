@@ -8,7 +8,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use super::{templates, Cx};
 use crate::scenario::compiled::{EventFilter, EventTest, Predicate, PropertyTest, TimeRef};
 use crate::scenario::model;
-use crate::scenario::time::{parse_date, parse_duration};
+use crate::scenario::time::{parse_bounded_duration, parse_date, DurationProblem, MAX_WINDOW};
 use crate::scenario::{Code, YamlPath};
 
 const HEADS: [&str; 9] = [
@@ -203,8 +203,8 @@ fn comparisons(
         let Some(text) = value else { continue };
         match time_ref(cx, text) {
             Ok(time) => tests.push(make(time)),
-            Err(message) => {
-                cx.error(&path.key(field), Code::InvalidDate, message);
+            Err((code, message)) => {
+                cx.error(&path.key(field), code, message);
                 valid = false;
             }
         }
@@ -213,7 +213,7 @@ fn comparisons(
 }
 
 /// An RFC 3339 date-time, a date (local midnight), or a duration ago.
-fn time_ref(cx: &Cx<'_>, text: &str) -> Result<TimeRef, String> {
+fn time_ref(cx: &Cx<'_>, text: &str) -> Result<TimeRef, (Code, String)> {
     if let Ok(instant) = DateTime::parse_from_rfc3339(text) {
         return Ok(TimeRef::Absolute(instant.with_timezone(&Utc)));
     }
@@ -223,9 +223,14 @@ fn time_ref(cx: &Cx<'_>, text: &str) -> Result<TimeRef, String> {
             return Ok(TimeRef::Absolute(local.with_timezone(&Utc)));
         }
     }
-    parse_duration(text).map(TimeRef::Ago).map_err(|_| {
-        format!("`{text}` is neither an RFC 3339 date-time, a date `YYYY-MM-DD`, nor a duration ago such as `30d`")
-    })
+    match parse_bounded_duration(text, MAX_WINDOW) {
+        Ok(ago) => Ok(TimeRef::Ago(ago)),
+        Err(DurationProblem::TooLong(message)) => Err((Code::DurationTooLong, message)),
+        Err(DurationProblem::Syntax(_)) => Err((
+            Code::InvalidDate,
+            format!("`{text}` is neither an RFC 3339 date-time, a date `YYYY-MM-DD`, nor a duration ago such as `30d`"),
+        )),
+    }
 }
 
 fn segment(cx: &mut Cx<'_>, name: &str, path: &YamlPath) -> Option<Predicate> {
@@ -246,12 +251,7 @@ fn segment(cx: &mut Cx<'_>, name: &str, path: &YamlPath) -> Option<Predicate> {
 /// Compiles an event-history test.
 pub fn event(cx: &mut Cx<'_>, test: &model::EventTest, path: &YamlPath) -> Option<EventTest> {
     let within = match &test.within {
-        Some(text) => Some(cx.parse(
-            &path.key("within"),
-            Code::InvalidDuration,
-            text,
-            parse_duration,
-        )?),
+        Some(text) => Some(cx.duration(&path.key("within"), text, MAX_WINDOW)?),
         None => None,
     };
     let filter = filter(cx, &test.filter, &path.key("where"));

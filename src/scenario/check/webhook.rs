@@ -4,7 +4,7 @@
 use super::nodes::exactly_one;
 use super::{templates, Cx};
 use crate::scenario::model::WebhookNode;
-use crate::scenario::time::parse_duration;
+use crate::scenario::time::MAX_DURATION;
 use crate::scenario::{Code, YamlPath};
 
 /// Checks a webhook written at `path`; whether it is valid.
@@ -171,9 +171,7 @@ fn durations(cx: &mut Cx<'_>, n: &WebhookNode, path: &YamlPath) -> bool {
     let mut ok = true;
     for (at, text) in fields {
         if let Some(text) = text {
-            ok &= cx
-                .parse(&at, Code::InvalidDuration, text, parse_duration)
-                .is_some();
+            ok &= cx.duration(&at, text, MAX_DURATION).is_some();
         }
     }
     ok
