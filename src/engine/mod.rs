@@ -16,6 +16,7 @@ pub mod customers;
 pub mod error;
 mod feedback;
 pub mod hash;
+pub mod membership;
 pub mod memory_customers;
 pub mod nodes;
 pub mod overlay;

@@ -118,6 +118,7 @@ pub fn generate(config: &FakeConfig) -> FakeState {
     }
     events.sort_by_key(|e: &Event| e.timestamp);
     state.events = events;
+    state.segments = vec![super::segments::engaged_90(&state, now)];
     state
 }
 
