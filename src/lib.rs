@@ -14,6 +14,7 @@ pub mod klaviyo;
 pub mod project;
 pub mod report;
 pub mod sample;
+pub mod sample_memberships;
 pub mod scenario;
 pub mod schema;
 pub mod server;
