@@ -14,10 +14,12 @@ use serde_json::{Map, Value};
 use crate::sample::{Sample, SampleCustomer};
 use crate::store::{CustomerRecord, Store, StoreError};
 
-/// The exclusion list id of the example scenarios (`params.exclusion_list_id`).
-pub const EXCLUSION_LIST: &str = "XyZ123";
-/// The "Engaged (90 Days)" segment id of the example project (`klaviyo.memberships`).
-pub const ENGAGED_SEGMENT: &str = "Eng90D";
+/// The exclusion list id of the example scenarios (`params.exclusion_list_id`), as the fake
+/// Klaviyo has it.
+pub const EXCLUSION_LIST: &str = crate::klaviyo::fake::EXCLUSION_LIST;
+/// The "Engaged (90 Days)" segment id of the example project (`klaviyo.memberships`), as the
+/// fake Klaviyo has it.
+pub const ENGAGED_SEGMENT: &str = crate::klaviyo::fake::ENGAGED_90_SEGMENT;
 
 /// The lists and the segments a sample customer is in.
 pub fn memberships(

@@ -26,7 +26,7 @@ pub use model::{
     ChannelConsent, Consent, List, Metric, OptInProcess, Profile, Segment, Suppression,
 };
 pub use rate_limit::{RateLimits, Tier, TierLimits};
-pub use seed::{NEWSLETTER_LIST, SMS_LIST, VIP_LIST};
+pub use seed::{EXCLUSION_LIST, NEWSLETTER_LIST, SMS_LIST, VIP_LIST};
 pub use segments::ENGAGED_90_SEGMENT;
 pub use server::{FakeKlaviyo, StartError};
 pub use state::FakeState;

@@ -8,6 +8,8 @@
 //!   adds no duplicates.
 //! - Reconciliation: each mapped list's members are compared with what the store believes;
 //!   removals and suppressions Klaviyo never reports as events become `consent` rejects.
+//! - Memberships (`klaviyo.memberships`): members of the named lists and segments kept on the
+//!   customers as `klaviyo_lists` / `klaviyo_segments` (see `memberships`).
 //!
 //! The output goes through [`CustomerSink`], implemented by the customer store.
 
