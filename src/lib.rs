@@ -15,6 +15,7 @@ pub mod preflight;
 pub mod project;
 pub mod report;
 pub mod sample;
+pub mod sample_memberships;
 pub mod scenario;
 pub mod schema;
 pub mod server;

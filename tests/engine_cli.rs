@@ -86,7 +86,9 @@ fn simulate_prints_json_and_writes_the_chart_without_touching_the_store() {
         .map(|v| v.as_u64().unwrap())
         .sum();
     assert_eq!(day1, 150, "the plan's day-1 caps: 50 + 30 + 20 + 20 + 30");
-    assert_eq!(days[1]["caps"]["gmail"], 75);
+    // Day 2 repeats day 1 (no volume increase, the same audience); day 3 ramps up.
+    assert_eq!(days[1]["caps"]["gmail"], 50);
+    assert_eq!(days[2]["caps"]["gmail"], 125);
     let svg = std::fs::read_to_string(dir.path().join("ramp.svg")).unwrap();
     assert!(svg.starts_with("<svg") || svg.starts_with("<?xml"));
     // The simulation wrote nothing: a second one sees the same customers and starts afresh.

@@ -32,11 +32,14 @@ fn the_example_scenarios_compile() {
         panic!("229 is a repeat trigger")
     };
     assert!(matches!(repeat.schedule, Schedule::Daily(t) if t.to_string() == "00:00:00"));
-    let cap = plan
+    // #19 -> #40 past audience -> the limit.
+    let past = plan
         .follow(plan.index_of("19").unwrap(), Port::Yes)
         .unwrap();
+    assert_eq!(plan.node(past).id, "40");
+    let cap = plan.follow(past, Port::Yes).unwrap();
     let NodeKind::Limit(limit) = &plan.node(cap).kind else {
-        panic!("19 leads to the limit")
+        panic!("40 leads to the limit")
     };
     assert!(matches!(&limit.caps, CapSource::Plan(name) if name == "warmup"));
     let wait = plan

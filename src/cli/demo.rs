@@ -86,9 +86,13 @@ fn demo(dir: &Path, args: &DemoArgs) -> anyhow::Result<()> {
         rejects: None,
     };
     let summary = import_customers(&store, &csv, &options, &mut |_| {})?;
+    // Offline, the sample stands in for the Klaviyo sync: who is in the exclusion list and
+    // in the "Engaged (90 Days)" segment.
+    let sample = Sample::new(args.seed);
+    let members = crate::sample_memberships::record(&store, &sample, args.customers)?;
     store.flush()?;
     output::errln!(
-        "demo project in {}: imported {} sample customers",
+        "demo project in {}: imported {} sample customers ({members} in a Klaviyo list or segment)",
         dir.display(),
         store.count()
     );

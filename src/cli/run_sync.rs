@@ -46,6 +46,7 @@ pub(crate) async fn sync_on_schedule(
             reconcile: due.reconcile <= now,
             progress: false,
             cancel: cancel.clone(),
+            memberships: setup.memberships.clone(),
             ..SyncOptions::default()
         };
         reschedule(&mut due, &options, now, &setup);

@@ -53,6 +53,7 @@ pub fn run(project: Option<&Path>, args: SyncArgs) -> anyhow::Result<()> {
         events: only.is_none_or(|o| o == "events"),
         reconcile: only.is_none_or(|o| o == "reconcile"),
         cancel: cancel.clone(),
+        memberships: setup.memberships.clone(),
         ..SyncOptions::default()
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;

@@ -17,6 +17,7 @@ pub mod error;
 pub mod failures;
 mod feedback;
 pub mod hash;
+pub mod membership;
 pub mod memory_customers;
 pub mod nodes;
 pub mod overlay;

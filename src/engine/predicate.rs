@@ -69,6 +69,9 @@ impl Evaluation<'_> {
                     .map_err(|e| StepFailure::Customer(e.to_string()))?
                     .is_true()
             }
+            Predicate::KlaviyoMember { group, id } => {
+                self.member_of(*group, id, customer, event)?
+            }
         })
     }
 

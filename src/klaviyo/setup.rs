@@ -56,6 +56,8 @@ pub struct KlaviyoSetup {
     pub mapping: Mapping,
     /// How often `warmup run` syncs.
     pub schedule: SyncSchedule,
+    /// Lists and segments whose membership the sync keeps on customers.
+    pub memberships: crate::project::Memberships,
 }
 
 impl KlaviyoSetup {
@@ -104,6 +106,7 @@ impl KlaviyoSetup {
             client,
             mapping,
             schedule,
+            memberships: config.memberships.clone(),
         })
     }
 }

@@ -25,9 +25,34 @@ pub struct KlaviyoConfig {
     /// leaving it rejects it.
     #[serde(default)]
     pub lists: BTreeMap<String, String>,
+    /// Klaviyo lists and segments whose membership the sync keeps on each customer (as
+    /// `klaviyo_lists` / `klaviyo_segments`), for the `klaviyo_list` / `klaviyo_segment`
+    /// predicates.
+    #[serde(default, skip_serializing_if = "Memberships::is_empty")]
+    pub memberships: Memberships,
     /// How often `warmup run` syncs.
     #[serde(default)]
     pub sync: SyncIntervals,
+}
+
+/// Klaviyo groups whose members the sync records: new members with the events (incremental,
+/// by `joined_group_at`), every member with the reconciliation (which also sees removals).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Memberships {
+    /// List ids, e.g. the exclusion list `XyZ123`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lists: Vec<String>,
+    /// Segment ids, e.g. the id of "Engaged (90 Days)".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<String>,
+}
+
+impl Memberships {
+    /// Whether no group is named.
+    pub fn is_empty(&self) -> bool {
+        self.lists.is_empty() && self.segments.is_empty()
+    }
 }
 
 /// Sync schedule, as durations like `24h`, `2h`, `1m`.

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 pub use auth::{AuthSchema, RateLimit};
 pub use email::{EmailConfig, SmtpTls, Transport, UnsubscribeConfig};
-pub use klaviyo::{KlaviyoConfig, SyncIntervals};
+pub use klaviyo::{KlaviyoConfig, Memberships, SyncIntervals};
 pub use load::{Project, ProjectError, PROJECT_FILE_NAME};
 pub use providers::{default_mailbox_providers, mailbox_provider_of, OTHER_PROVIDER};
 pub use secret::{Secret, SecretError, SecretSource};

@@ -136,6 +136,7 @@ fn limit_of(request: &Request) -> (Tier, &'static str) {
         "/api/lists/{id}/profiles" | "/api/lists/{id}/relationships/profiles" => {
             (Tier::L, "list-profiles")
         }
+        "/api/segments/{id}/profiles" => (Tier::L, "segment-profiles"),
         "/api/metrics" | "/api/metrics/{id}" => (Tier::M, "metrics"),
         "/api/events" => (Tier::XL, "events"),
         "/api/events/{id}" => (Tier::M, "event"),

@@ -15,14 +15,18 @@ mod rate_limit;
 mod render;
 mod routes;
 mod seed;
+mod segments;
 mod server;
 mod state;
 
 pub use config::{FakeConfig, JobMode, DEFAULT_FAKE_KEY};
 pub use errors::{ApiError, JSON_API};
 pub use file::{SeedFile, SeedFileError, SeedFormat};
-pub use model::{ChannelConsent, Consent, List, Metric, OptInProcess, Profile, Suppression};
+pub use model::{
+    ChannelConsent, Consent, List, Metric, OptInProcess, Profile, Segment, Suppression,
+};
 pub use rate_limit::{RateLimits, Tier, TierLimits};
-pub use seed::{NEWSLETTER_LIST, SMS_LIST, VIP_LIST};
+pub use seed::{EXCLUSION_LIST, NEWSLETTER_LIST, SMS_LIST, VIP_LIST};
+pub use segments::ENGAGED_90_SEGMENT;
 pub use server::{FakeKlaviyo, StartError};
 pub use state::FakeState;

@@ -183,6 +183,17 @@ pub struct List {
     pub members: BTreeMap<String, DateTime<Utc>>,
 }
 
+/// A segment: a dynamic group whose membership Klaviyo computes; the API only reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segment {
+    /// 6-character id.
+    pub id: String,
+    /// Name, e.g. `Engaged (90 Days)`.
+    pub name: String,
+    /// Member profile id → when it most recently joined.
+    pub members: BTreeMap<String, DateTime<Utc>>,
+}
+
 /// A metric (event type).
 #[derive(Debug, Clone)]
 pub struct Metric {

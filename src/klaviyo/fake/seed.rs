@@ -22,6 +22,8 @@ pub const NEWSLETTER_LIST: &str = "Y6nRLr";
 pub const VIP_LIST: &str = "VipDoi";
 /// Id of the generated "SMS Subscribers" list.
 pub const SMS_LIST: &str = "SmsLst";
+/// Id of the generated, empty "Exclusion list" (the example scenarios' exclusion list).
+pub const EXCLUSION_LIST: &str = "XyZ123";
 
 /// Built-in metric names with their integration (name, category).
 pub(super) const METRICS: &[(&str, &str, &str)] = &[
@@ -118,6 +120,7 @@ pub fn generate(config: &FakeConfig) -> FakeState {
     }
     events.sort_by_key(|e: &Event| e.timestamp);
     state.events = events;
+    state.segments = vec![super::segments::engaged_90(&state, now)];
     state
 }
 
@@ -135,6 +138,9 @@ fn seed_lists(origin: DateTime<Utc>) -> Vec<List> {
         list(VIP_LIST, "VIP", OptInProcess::DoubleOptIn),
         list(SMS_LIST, "SMS Subscribers", OptInProcess::SingleOptIn),
         list("PrvLst", "Preview List", OptInProcess::SingleOptIn),
+        // The example scenarios' exclusion list (`params.exclusion_list_id`), empty until
+        // their #225 adds to it; the example project syncs its membership.
+        list(EXCLUSION_LIST, "Exclusion list", OptInProcess::SingleOptIn),
     ]
 }
 

@@ -18,7 +18,7 @@ use super::config::{FakeConfig, JobMode};
 use super::errors::{ApiError, JSON_API};
 use super::file::SeedFileError;
 use super::rate_limit::RateLimiter;
-use super::routes::{events, jobs, lists, profiles};
+use super::routes::{events, jobs, lists, profiles, segments};
 use super::state::FakeState;
 
 /// Shared by all handlers.
@@ -257,6 +257,7 @@ fn router(app: App) -> Router {
         .post(lists::add_members)
         .delete(lists::remove_members);
     r = both(r, "/api/lists/{id}/relationships/profiles", relationships);
+    r = both(r, "/api/segments/{id}/profiles", get(segments::profiles));
     r = both(
         r,
         "/api/profile-subscription-bulk-create-jobs",

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use ulid::Ulid;
 
-use super::model::{Campaign, CustomEvent, Event, EventDetail, List, Metric, Profile};
+use super::model::{Campaign, CustomEvent, Event, EventDetail, List, Metric, Profile, Segment};
 
 /// Everything the fake account holds. Tests reach it through
 /// [`FakeKlaviyo::state`](super::FakeKlaviyo::state) to inspect or change it as a Klaviyo user
@@ -20,6 +20,8 @@ pub struct FakeState {
     by_external: HashMap<String, u32>,
     /// Lists in creation order.
     pub(crate) lists: Vec<List>,
+    /// Segments in creation order (membership is read-only through the API).
+    pub(crate) segments: Vec<Segment>,
     /// Metrics in creation order.
     pub(crate) metrics: Vec<Metric>,
     /// Events in time order; the position is the event's sequence.

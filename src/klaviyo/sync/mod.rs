@@ -8,11 +8,14 @@
 //!   adds no duplicates.
 //! - Reconciliation: each mapped list's members are compared with what the store believes;
 //!   removals and suppressions Klaviyo never reports as events become `consent` rejects.
+//! - Memberships (`klaviyo.memberships`): members of the named lists and segments kept on the
+//!   customers as `klaviyo_lists` / `klaviyo_segments` (see `memberships`).
 //!
 //! The output goes through [`CustomerSink`], implemented by the customer store.
 
 mod events;
 mod mapping;
+mod memberships;
 mod prefetch;
 mod profiles;
 mod progress;
@@ -34,6 +37,7 @@ pub use mapping::{
     is_campaign_metric, is_consent_metric, list_id_of, Mapping, CAMPAIGN_METRICS,
     GLOBAL_UNSUBSCRIBES, LIST_METRICS, OTHER_CONSENT,
 };
+pub use memberships::{LISTS_PROPERTY, SEGMENTS_PROPERTY};
 pub use report::{PhaseStats, SyncReport};
 pub use schedule::{ScheduleError, SyncSchedule, MIN_INTERVAL};
 pub use sink::{CustomerHandle, CustomerSink, SinkError, SyncedCustomer, SyncedEvent, Upserted};
@@ -67,6 +71,9 @@ pub struct SyncOptions {
     pub events: bool,
     /// Reconcile mapped list membership.
     pub reconcile: bool,
+    /// Lists and segments whose members are kept on customers (`klaviyo.memberships`): new
+    /// members with `events`, every member (and so removals) with `reconcile` or `initial`.
+    pub memberships: crate::project::Memberships,
     /// How far back campaign events go on an initial load.
     pub campaign_window: Duration,
     /// Show progress (only on a terminal).
@@ -82,6 +89,7 @@ impl Default for SyncOptions {
             profiles: true,
             events: true,
             reconcile: true,
+            memberships: Default::default(),
             campaign_window: Duration::days(30),
             progress: true,
             cancel: CancellationToken::new(),
@@ -168,6 +176,13 @@ impl<'a> Syncer<'a> {
             let mark = self.mark();
             self.reconcile().await?;
             self.phase_done("reconciliation", mark);
+        }
+        let memberships = self.options.memberships.clone();
+        if (self.options.events || self.options.reconcile) && !memberships.is_empty() {
+            let mark = self.mark();
+            let full = initial || self.options.reconcile;
+            self.sync_memberships(&memberships, full).await?;
+            self.phase_done("memberships", mark);
         }
         Ok(())
     }

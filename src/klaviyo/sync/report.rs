@@ -28,6 +28,9 @@ pub struct SyncReport {
     pub reconciled_accepts: u64,
     /// Reconciliation: consent rejected for removals and suppressions Klaviyo never reported.
     pub reconciled_rejects: u64,
+    /// Customers whose `klaviyo_lists` / `klaviyo_segments` changed (someone joined or left
+    /// a group named under `klaviyo.memberships`).
+    pub membership_changes: u64,
     /// Collection pages fetched.
     pub pages: u64,
     /// HTTP requests sent.
@@ -106,6 +109,13 @@ impl fmt::Display for SyncReport {
             "  reconciliation: {} accepted, {} rejected",
             self.reconciled_accepts, self.reconciled_rejects
         )?;
+        if self.membership_changes > 0 {
+            writeln!(
+                f,
+                "  memberships: {} customers joined or left a synced list or segment",
+                self.membership_changes
+            )?;
+        }
         write!(
             f,
             "  requests: {} ({} pages, {} retries)",

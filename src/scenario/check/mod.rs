@@ -5,6 +5,7 @@ pub mod days;
 pub mod email;
 pub mod graph;
 pub mod limit;
+pub mod membership;
 pub mod nodes;
 pub mod predicate;
 pub mod templates;

@@ -11,7 +11,7 @@ use crate::scenario::model;
 use crate::scenario::time::{parse_bounded_duration, parse_date, DurationProblem, MAX_WINDOW};
 use crate::scenario::{Code, YamlPath};
 
-const HEADS: [&str; 9] = [
+const HEADS: [&str; 11] = [
     "all",
     "any",
     "not",
@@ -21,6 +21,8 @@ const HEADS: [&str; 9] = [
     "event",
     "mailbox_provider",
     "expr",
+    "klaviyo_list",
+    "klaviyo_segment",
 ];
 
 /// Compiles a predicate written at `path`.
@@ -59,6 +61,7 @@ pub fn compile(cx: &mut Cx<'_>, p: &model::Predicate, path: &YamlPath) -> Option
         "segment" => segment(cx, p.segment.as_deref()?, &path.key("segment")),
         "event" => event(cx, p.event.as_ref()?, &path.key("event")).map(Predicate::Event),
         "mailbox_provider" => mailbox_provider(cx, p.mailbox_provider.as_ref()?, path),
+        "klaviyo_list" | "klaviyo_segment" => super::membership::compile(cx, p, path),
         _ => {
             let expr = p.expr.clone()?;
             templates::expression(cx, &expr, &path.key("expr")).then_some(Predicate::Expr(expr))
@@ -78,6 +81,8 @@ fn heads(p: &model::Predicate) -> Vec<&'static str> {
         p.event.is_some(),
         p.mailbox_provider.is_some(),
         p.expr.is_some(),
+        p.klaviyo_list.is_some(),
+        p.klaviyo_segment.is_some(),
     ];
     HEADS
         .iter()

@@ -20,7 +20,7 @@ pub use node::{
     Repeat, Schedule, SetProperty, Split, Wait,
 };
 pub use port::Port;
-pub use predicate::{EventFilter, EventTest, Predicate, PropertyTest, TimeRef};
+pub use predicate::{EventFilter, EventTest, KlaviyoGroup, Predicate, PropertyTest, TimeRef};
 
 /// A per-day plan table: group name to values for day 1, 2, 3, …
 pub type PlanTable = BTreeMap<String, Vec<u64>>;

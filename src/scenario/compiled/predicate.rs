@@ -33,6 +33,32 @@ pub enum Predicate {
     MailboxProvider(Vec<String>),
     /// A minijinja expression, truthy or not.
     Expr(String),
+    /// Membership of a Klaviyo list or segment, as synced onto the customer.
+    KlaviyoMember {
+        /// List or segment.
+        group: KlaviyoGroup,
+        /// The group's id, possibly a template (`{{ params.exclusion_list_id }}`).
+        id: String,
+    },
+}
+
+/// The kind of Klaviyo group a membership predicate reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KlaviyoGroup {
+    /// A list (`klaviyo_list`, property `klaviyo_lists`).
+    List,
+    /// A segment (`klaviyo_segment`, property `klaviyo_segments`).
+    Segment,
+}
+
+impl KlaviyoGroup {
+    /// The customer property the sync keeps this kind's memberships in.
+    pub const fn property(self) -> &'static str {
+        match self {
+            KlaviyoGroup::List => "klaviyo_lists",
+            KlaviyoGroup::Segment => "klaviyo_segments",
+        }
+    }
 }
 
 /// One comparison of a property.

@@ -4,7 +4,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// A test over one customer. Write exactly one of: `all`, `any`, `not`, `property`
-/// (with one or more comparisons), `consent`, `segment`, `event`, `mailbox_provider`, `expr`.
+/// (with one or more comparisons), `consent`, `segment`, `event`, `mailbox_provider`, `expr`,
+/// `klaviyo_list`, `klaviyo_segment`.
 ///
 /// ```yaml
 /// all:
@@ -78,6 +79,15 @@ pub struct Predicate {
     /// A minijinja expression over `customer`, `params`, `run`, `day`, `now`; true when truthy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expr: Option<String>,
+    /// The customer is on this Klaviyo list, as the sync last saw it (the list must be named
+    /// under `klaviyo.memberships.lists`). An id such as `XyZ123` or a template such as
+    /// `"{{ params.exclusion_list_id }}"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub klaviyo_list: Option<String>,
+    /// The customer is in this Klaviyo segment, as the sync last saw it (the segment must be
+    /// named under `klaviyo.memberships.segments`). An id or a template, as for `klaviyo_list`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub klaviyo_segment: Option<String>,
 }
 
 /// "Has done X": events of a type whose properties match, counted within a window.

@@ -4,6 +4,7 @@ pub mod events;
 pub mod jobs;
 pub mod lists;
 pub mod profiles;
+pub mod segments;
 
 use axum::body::Bytes;
 use serde_json::Value;
