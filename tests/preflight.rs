@@ -180,15 +180,24 @@ fn validate_online_asks_klaviyo_for_the_key_and_the_list_ids() {
     example(dir.path());
     point_at(dir.path(), &fake.base_url());
     let scenario = dir.path().join("scenarios/plan-driven.yaml");
+    // Ids of lists the account does not have (the fake's generated account has the example's
+    // exclusion list `XyZ123`, but not these).
+    let unknown = std::fs::read_to_string(&scenario)
+        .unwrap()
+        .replace("exclusion_list_id: XyZ123", "exclusion_list_id: NoSuch1")
+        .replace(
+            "unsubscribe_list_id: AbC456",
+            "unsubscribe_list_id: NoSuch2",
+        );
+    std::fs::write(&scenario, unknown).unwrap();
 
-    // The example's list ids are placeholders: Klaviyo has neither.
     let output = warmup(dir.path(), &["validate", "--online"], &[]);
     let text = stdout(&output);
     assert_eq!(output.status.code(), Some(2), "{text}");
     for (id, node) in [
-        ("XyZ123", "225"),
-        ("XyZ123", "back_to_klaviyo"),
-        ("AbC456", "297"),
+        ("NoSuch1", "225"),
+        ("NoSuch1", "back_to_klaviyo"),
+        ("NoSuch2", "297"),
     ] {
         assert!(
             text.contains(&format!(
@@ -216,8 +225,11 @@ fn validate_online_asks_klaviyo_for_the_key_and_the_list_ids() {
     // With lists the account has, and the right key, all is well.
     let fixed = std::fs::read_to_string(&scenario)
         .unwrap()
-        .replace("exclusion_list_id: XyZ123", "exclusion_list_id: VipDoi")
-        .replace("unsubscribe_list_id: AbC456", "unsubscribe_list_id: Y6nRLr");
+        .replace("exclusion_list_id: NoSuch1", "exclusion_list_id: VipDoi")
+        .replace(
+            "unsubscribe_list_id: NoSuch2",
+            "unsubscribe_list_id: Y6nRLr",
+        );
     std::fs::write(&scenario, fixed).unwrap();
     let output = warmup(dir.path(), &["validate", "--online"], &[]);
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
