@@ -20,6 +20,7 @@ mod schema;
 mod serve;
 mod simulate;
 mod status;
+mod status_fires;
 mod store;
 mod sync;
 mod tick;

@@ -56,6 +56,13 @@ pub struct TickSummary {
     pub webhook_calls: u64,
     /// Customers whose step failed.
     pub failed: u64,
+    /// E-mails not sent because the tick came too late for them (the node's `late` policy).
+    pub late_skipped: u64,
+    /// E-mails not sent because the customer already got one from another run of the
+    /// scenario on the same local day.
+    pub duplicates_skipped: u64,
+    /// Scheduled fires that will never run (missed while the engine was down).
+    pub missed_fires: u64,
 }
 
 impl TickSummary {
@@ -67,6 +74,8 @@ impl TickSummary {
         self.uncertain += wave.uncertain;
         self.webhook_calls += wave.webhook_calls;
         self.failed += wave.failed;
+        self.late_skipped += wave.late_skipped;
+        self.duplicates_skipped += wave.duplicates_skipped;
     }
 
     /// Adds another tick's counts (a simulation sums its ticks).
@@ -79,6 +88,9 @@ impl TickSummary {
         self.uncertain += tick.uncertain;
         self.webhook_calls += tick.webhook_calls;
         self.failed += tick.failed;
+        self.late_skipped += tick.late_skipped;
+        self.duplicates_skipped += tick.duplicates_skipped;
+        self.missed_fires += tick.missed_fires;
     }
 }
 
@@ -122,7 +134,7 @@ impl Engine {
     }
 
     /// Records the current scenario versions and, for triggers seen for the first time, that
-    /// they became active at `now`.
+    /// they became active on `now`'s local day (see [`super::schedule::activation_floor`]).
     pub fn register(&self, now: DateTime<Utc>) -> Result<()> {
         let cursor = self.access.next_event_seq()?;
         let mut commit = Commit::new();
@@ -133,9 +145,11 @@ impl Engine {
                 let id = &scenario.node(trigger).id;
                 if self.state.trigger_state(scenario.name(), id)?.is_none() {
                     let state = TriggerState {
-                        origin: now,
+                        origin: super::schedule::activation_floor(scenario.timezone(), now),
                         last_fired: None,
                         cursor,
+                        missed: 0,
+                        last_missed: None,
                     };
                     commit.put_trigger(scenario.name(), id, &state)?;
                 }
@@ -145,8 +159,10 @@ impl Engine {
         self.flush()
     }
 
-    /// One pass over everything due at `now`: resumes runs whose entry a crash interrupted,
-    /// starts the runs of due triggers, wakes parked tokens in due order, closes finished runs.
+    /// One pass over everything due at or before `now` (the real instant): resumes runs whose
+    /// entry a crash interrupted, then processes scheduled fires and parked tokens in due
+    /// order, each wave at its own due instant (see [`super::due`]), then `on_event`
+    /// triggers, and closes finished runs.
     pub fn tick(&self, now: DateTime<Utc>) -> Result<TickSummary> {
         self.register(now)?;
         self.read_feedback()?;
@@ -157,10 +173,8 @@ impl Engine {
                 summary.add(self.enter(run, true, now)?);
             }
         }
-        self.fire_triggers(now, &mut summary)?;
-        while let Some(group) = self.state.first_due(now)? {
-            summary.add(self.wake(group, now)?);
-        }
+        self.run_due(now, &mut summary)?;
+        self.fire_event_triggers(now, &mut summary)?;
         self.close_runs()?;
         self.flush()?;
         Ok(summary)
@@ -228,18 +242,20 @@ impl Engine {
         Ok(RunContext::new(run, scenario, self.providers.clone()))
     }
 
-    fn wave_env(&self) -> WaveEnv<'_> {
+    fn wave_env(&self, real: DateTime<Utc>) -> WaveEnv<'_> {
         WaveEnv {
             access: self.access.as_ref(),
             state: &self.state,
             actions: self.actions.as_ref(),
             env: &self.env,
             durable: self.durable,
+            real,
         }
     }
 
-    /// Enters a run's audience (the trigger wave). On `replay` (after a crash), customers who
-    /// already hold a token are skipped: a customer enters a run at most once.
+    /// Enters a run's audience (the trigger wave), at the run's fire instant; `now` is the
+    /// real instant. On `replay` (after a crash), customers who already hold a token are
+    /// skipped: a customer enters a run at most once.
     pub(super) fn enter(
         &self,
         run: RunRecord,
@@ -255,8 +271,8 @@ impl Engine {
                     what: "run",
                     detail: format!("run {} names unknown trigger `{}`", run.id, run.trigger),
                 })?;
-        let env = self.wave_env();
-        let mut wave = Wave::new(&env, &context, now);
+        let env = self.wave_env(now);
+        let mut wave = Wave::new(&env, &context, run.fired_at);
         let mut entered = 0u64;
         let state = &self.state;
         let mut enter_one = |wave: &mut Wave<'_>,
@@ -294,8 +310,9 @@ impl Engine {
         Ok(summary)
     }
 
-    /// Wakes a group of parked tokens as one wave.
-    fn wake(&self, group: DueGroup, now: DateTime<Utc>) -> Result<WaveSummary> {
+    /// Wakes a group of parked tokens as one wave, at their due instant; `now` is the real
+    /// instant.
+    pub(super) fn wake(&self, group: DueGroup, now: DateTime<Utc>) -> Result<WaveSummary> {
         let run = self
             .state
             .run(group.run)?
@@ -305,8 +322,8 @@ impl Engine {
             })?;
         let context = self.context(run)?;
         let node = NodeIndex::new(group.node as usize);
-        let env = self.wave_env();
-        let mut wave = Wave::new(&env, &context, now);
+        let env = self.wave_env(now);
+        let mut wave = Wave::new(&env, &context, group.due);
         let mut after = None;
         loop {
             let customers = self.state.due_customers(group, after, 1024)?;

@@ -35,7 +35,11 @@ impl Wave<'_> {
         let mut to_send = Vec::with_capacity(tokens.len());
         for token in tokens {
             match self.env.state.ledger(run, index, token.customer.id)? {
-                None => to_send.push(token),
+                None => {
+                    if let Some(token) = self.admit_email(node, email, token)? {
+                        to_send.push(token);
+                    }
+                }
                 Some(LedgerState::Done) => self.leave(node, token, Port::Next, true)?,
                 Some(LedgerState::Intent) => {
                     let mut token = token;
@@ -63,6 +67,7 @@ impl Wave<'_> {
         for token in &to_send {
             intents.ledger(run, index, token.customer.id, LedgerState::Intent);
         }
+        self.claim_days(&to_send, &mut intents);
         self.env.state.commit(intents)?;
         if self.env.durable {
             self.env.state.flush()?;
@@ -143,6 +148,9 @@ impl Wave<'_> {
         properties.insert("template".into(), template.into());
         properties.insert("day".into(), self.run.day().into());
         properties.insert("mailbox_provider".into(), provider.clone().into());
+        // The event is at the instant the send was due (what later decisions read); when it
+        // really went out is kept beside it.
+        properties.insert("sent_at".into(), self.env.real.to_rfc3339().into());
         if let ActionOutcome::Failed(reason) | ActionOutcome::Bounced(reason) = &outcome {
             properties.insert("reason".into(), reason.clone().into());
         }

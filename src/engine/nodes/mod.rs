@@ -2,6 +2,7 @@
 //! through [`crate::engine::predicate`]).
 
 pub mod email;
+pub mod late;
 pub mod limit;
 pub mod properties;
 pub mod split;

@@ -18,6 +18,7 @@
 //!   missed fires are dropped. Under `skip`, a tick fires only a fire that is at most
 //!   [`TICK_TOLERANCE`] old. A fire at or before `last_fired` is never returned.
 
+mod catch_up;
 mod fires;
 mod local;
 mod series;
@@ -28,6 +29,7 @@ use serde::Serialize;
 
 use crate::scenario::compiled::NodeKind;
 use crate::scenario::model::CatchUp;
+pub use catch_up::{activation_floor, owed, Owed};
 use fires::{day_of, latest, Forward, Found};
 pub use local::resolve_local;
 use series::{Pattern, Series};
