@@ -3,7 +3,8 @@
 //! flush) and by SIGKILL after random short delays — and restarted. After every restart:
 //! nobody got the same e-mail node twice in a run, no cap was exceeded; at the end every
 //! token finished, nothing is left parked or half-sent, and every customer who passed a cap
-//! got their e-mail or is reported as uncertain.
+//! got their e-mail or is reported as uncertain. The same holds while a tick catches up after
+//! an outage (a fire, its wait and its e-mails in one tick; a missed day).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -130,11 +131,11 @@ fn check_sent(dir: &Path) {
 
 /// At the end: all runs done, nothing parked, no intent unresolved, every passed customer
 /// e-mailed or reported uncertain.
-fn check_final(dir: &Path) {
+fn check_final(dir: &Path, days: usize) {
     let store = Store::open(&dir.join(".warmup")).unwrap();
     let state = EngineState::new(Box::new(SledKv::open(store.db()).unwrap()));
     let runs = state.runs().unwrap();
-    assert_eq!(runs.len(), 4, "one run per sending day");
+    assert_eq!(runs.len(), days, "one run per sending day that ran");
     assert!(
         runs.iter().all(|r| r.status == RunStatus::Done),
         "runs not done"
@@ -200,6 +201,11 @@ fn tick_with_crashes(dir: &Path, now: &str, rng: &mut StdRng) -> u32 {
             ("wave-finishing", 1),
         ]
     };
+    tick_with_crashes_at(dir, now, points, rng)
+}
+
+/// [`tick_with_crashes`] at the given crash points.
+fn tick_with_crashes_at(dir: &Path, now: &str, points: &[(&str, u32)], rng: &mut StdRng) -> u32 {
     let mut crashes = 0;
     for _ in 0..8 {
         let status = if rng.random_bool(0.7) {
@@ -251,5 +257,32 @@ fn killed_ticks_never_double_send_exceed_caps_or_lose_tokens() {
         crashes >= 8,
         "only {crashes} crashes: the test did not exercise restarts"
     );
-    check_final(dir.path());
+    check_final(dir.path(), 4);
+}
+
+#[test]
+fn killed_ticks_while_catching_up_never_double_send_exceed_caps_or_lose_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    project(dir.path());
+    let mut rng = StdRng::seed_from_u64(12);
+    // A tick that catches up runs a fire, wakes its parked customers and sends, in one go.
+    let catching_up: &[(&str, u32)] = &[
+        ("run-created", 1),
+        ("email-intents-flushed", 3),
+        ("email-sent", 150),
+        ("wave-finishing", 2),
+    ];
+    let mut crashes = 0;
+    for now in [
+        // First start on day 1 after the sending hour: day 1 runs, and sends at once.
+        "2026-12-01T10:00:00+01:00",
+        // Day 2: nothing ran until 15:00, the same day (in time).
+        "2026-12-02T15:00:00+01:00",
+        // Day 3 missed entirely; day 4's first tick is after its sending hour.
+        "2026-12-04T09:30:00+01:00",
+    ] {
+        crashes += tick_with_crashes_at(dir.path(), now, catching_up, &mut rng);
+    }
+    assert!(crashes >= 4, "only {crashes} crashes while catching up");
+    check_final(dir.path(), 3);
 }
