@@ -28,9 +28,7 @@ pub fn next_fires(
                 let _ = writeln!(out, "  {name}: not active yet (the next tick activates it)");
                 continue;
             };
-            let tz = scenario.timezone();
-            let next =
-                crate::engine::schedule::next_fire(&node.kind, tz, state.origin, state.floor());
+            let next = engine.next_fire_of(scenario, &node.id, state.origin)?;
             let mut line = match next {
                 Some(fire) => format!(
                     "  {name}: {}{}{}",

@@ -120,6 +120,31 @@ impl Engine {
         Ok(())
     }
 
+    /// The next fire of a scheduled trigger after what already ran: after its last fire (or
+    /// last missed one) as recorded in the store, so it does not depend on the wall clock.
+    /// A trigger the engine has not seen yet counts from the day of `now`, as a tick at `now`
+    /// would activate it.
+    pub fn next_fire_of(
+        &self,
+        scenario: &Scenario,
+        trigger: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Fire>> {
+        let Some(index) = scenario.index_of(trigger) else {
+            return Ok(None);
+        };
+        let tz = scenario.timezone();
+        let (origin, floor) = match self.state.trigger_state(scenario.name(), trigger)? {
+            Some(state) => (state.origin, state.floor()),
+            None => {
+                let origin = super::schedule::activation_floor(tz, now);
+                (origin, origin)
+            }
+        };
+        let kind = &scenario.node(index).kind;
+        Ok(super::schedule::next_fire(kind, tz, origin, floor))
+    }
+
     /// Starts the runs of `on_event` triggers for the events recorded since they last
     /// looked; they are due at `now`, after everything scheduled earlier.
     pub(super) fn fire_event_triggers(
