@@ -161,7 +161,7 @@ impl Engine {
 
     /// One pass over everything due at or before `now` (the real instant): resumes runs whose
     /// entry a crash interrupted, then processes scheduled fires and parked tokens in due
-    /// order, each wave at its own due instant (see [`super::due`]), then `on_event`
+    /// order, each wave at its own due instant (the due module), then `on_event`
     /// triggers, and closes finished runs.
     pub fn tick(&self, now: DateTime<Utc>) -> Result<TickSummary> {
         self.register(now)?;

@@ -16,7 +16,10 @@
 //!   without `start`, on the first fire after `origin`; it counts fires.
 //! - Catch-up: under `run`, a tick fires the most recent fire not yet fired, once; older
 //!   missed fires are dropped. Under `skip`, a tick fires only a fire that is at most
-//!   [`TICK_TOLERANCE`] old. A fire at or before `last_fired` is never returned.
+//!   [`TICK_TOLERANCE`] old. A fire at or before `last_fired` is never returned. [`owed`]
+//!   also counts the dropped fires, so the engine reports them as missed (once).
+//! - The engine activates a trigger from the start of the local day it first sees it on
+//!   ([`activation_floor`]), so a fire earlier that day is still due.
 
 mod catch_up;
 mod fires;
