@@ -368,16 +368,22 @@ fn the_named_schedules_send_exactly_what_the_reference_sends() {
             // First start on day 1 at 09:30, after the fire and the sending time.
             (Pattern::Hourly(30), 9 * 60 + 30),
         ] {
-            let ticks = ticks_of(&pattern, &[], first);
-            let outcome = run(file, &ticks);
-            assert_eq!(outcome.summary.late_skipped, 0, "{file} {pattern:?}");
-            assert_eq!(outcome.summary.missed_fires, 0, "{file} {pattern:?}");
-            assert!(
-                &outcome.sent == reference(file),
-                "{file} {pattern:?}: {} e-mails, the reference {}",
-                outcome.sent.len(),
-                reference(file).len()
-            );
+            run_named(file, &pattern, first);
         }
     }
+    // Every minute of the 14 days (20,161 ticks), on the plan-driven scenario.
+    run_named("plan-driven.yaml", &Pattern::EveryMinute, 0);
+}
+
+fn run_named(file: &'static str, pattern: &Pattern, first: u32) {
+    let ticks = ticks_of(pattern, &[], first);
+    let outcome = run(file, &ticks);
+    assert_eq!(outcome.summary.late_skipped, 0, "{file} {pattern:?}");
+    assert_eq!(outcome.summary.missed_fires, 0, "{file} {pattern:?}");
+    assert!(
+        &outcome.sent == reference(file),
+        "{file} {pattern:?}: {} e-mails, the reference {}",
+        outcome.sent.len(),
+        reference(file).len()
+    );
 }
