@@ -3,7 +3,8 @@
 //! flush) and by SIGKILL after random short delays — and restarted. After every restart:
 //! nobody got the same e-mail node twice in a run, no cap was exceeded; at the end every
 //! token finished, nothing is left parked or half-sent, and every customer who passed a cap
-//! got their e-mail or is reported as uncertain.
+//! got their e-mail or is reported as uncertain. The same holds while a tick catches up after
+//! an outage (a fire, its wait and its e-mails in one tick; a missed day).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -409,4 +410,27 @@ fn killed_ticks_after_merges_of_parked_customers_never_double_send() {
 /// crash left unconfirmed fail theirs).
 fn ran(status: &std::process::ExitStatus) -> bool {
     matches!(status.code(), Some(0 | 3))
+}
+
+#[test]
+fn killed_ticks_while_catching_up_never_double_send_exceed_caps_or_lose_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    project(dir.path());
+    let mut rng = StdRng::seed_from_u64(12);
+    // A tick that catches up runs a fire, wakes its parked customers and sends, in one go.
+    let catching_up: &[(&str, u32)] = &[("run-created", 1), ("wave-finishing", 2)];
+    let mut crashes = 0;
+    for now in [
+        // First start on day 1 after the sending hour: day 1 runs, and sends at once.
+        "2026-12-01T10:00:00+01:00",
+        // Day 2: nothing ran until 15:00, the same day (in time).
+        "2026-12-02T15:00:00+01:00",
+        // Day 3 missed entirely; day 4's first tick is after its sending hour.
+        "2026-12-04T09:30:00+01:00",
+    ] {
+        crashes +=
+            tick_with_crashes_at(dir.path(), now, &mut rng, catching_up, &MergesByDay::new());
+    }
+    assert!(crashes >= 4, "only {crashes} crashes while catching up");
+    check_final(dir.path(), &[CUSTOMERS; 3]);
 }

@@ -25,6 +25,7 @@ mod serve;
 mod serve_recovery;
 mod simulate;
 mod status;
+mod status_fires;
 mod steps_failed;
 mod store;
 mod sync;

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::Context;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use crate::engine::state::LedgerState;
 use crate::engine::Engine;
@@ -17,6 +17,11 @@ use crate::engine::Engine;
 pub struct StatusArgs {
     /// Only this scenario (by name).
     pub scenario: Option<String>,
+    /// The instant to report at (RFC 3339), as given to `tick --now`: next fires at or
+    /// before it are shown as due at the next tick. Next fires themselves follow from what
+    /// already ran, as recorded in the store.
+    #[arg(long, value_parser = super::tick::parse_instant)]
+    pub now: Option<DateTime<Utc>>,
 }
 
 /// Runs `warmup status`.
@@ -25,13 +30,18 @@ pub fn run(project: Option<&Path>, args: StatusArgs) -> anyhow::Result<()> {
     let engine = super::tick::open_engine(project, true, runtime.handle())?;
     output::out!(
         "{}",
-        render(&engine, args.scenario.as_deref()).context("cannot read the engine state")?
+        render(&engine, args.scenario.as_deref(), args.now)
+            .context("cannot read the engine state")?
     );
     Ok(())
 }
 
-/// The status text.
-pub fn render(engine: &Engine, only: Option<&str>) -> crate::engine::Result<String> {
+/// The status text; next fires at or before `now` are marked due.
+pub fn render(
+    engine: &Engine,
+    only: Option<&str>,
+    now: Option<DateTime<Utc>>,
+) -> crate::engine::Result<String> {
     let state = engine.state();
     let wanted = |name: &str| only.is_none_or(|only| only == name);
     let mut out = String::new();
@@ -98,39 +108,7 @@ pub fn render(engine: &Engine, only: Option<&str>) -> crate::engine::Result<Stri
             group.run
         );
     }
-    let _ = writeln!(out, "next fires:");
-    let now = Utc::now();
-    for scenario in engine.scenarios().iter().filter(|s| wanted(s.name())) {
-        for &trigger in scenario.triggers() {
-            let node = scenario.node(trigger);
-            let origin = state
-                .trigger_state(scenario.name(), &node.id)?
-                .map_or(now, |t| t.origin);
-            match crate::engine::schedule::next_fire(&node.kind, scenario.timezone(), origin, now) {
-                Some(fire) => {
-                    let _ = writeln!(
-                        out,
-                        "  {} {}: {}{}",
-                        scenario.name(),
-                        node.id,
-                        fire.at.to_rfc3339(),
-                        fire.day.map_or(String::new(), |d| format!(" (day {d})"))
-                    );
-                }
-                None if node.kind.name() == "on_event" => {
-                    let _ = writeln!(
-                        out,
-                        "  {} {}: on each matching event",
-                        scenario.name(),
-                        node.id
-                    );
-                }
-                None => {
-                    let _ = writeln!(out, "  {} {}: no more fires", scenario.name(), node.id);
-                }
-            }
-        }
-    }
+    super::status_fires::next_fires(&mut out, engine, &wanted, now)?;
     let uncertain = state.ledger_in(LedgerState::Uncertain)?;
     let pending = state.ledger_in(LedgerState::Intent)?;
     let _ = writeln!(

@@ -91,6 +91,7 @@ pub(crate) fn describe(now: DateTime<Utc>, summary: &TickSummary) -> String {
             summary.webhook_skipped
         ));
     }
+    describe_time(&mut line, summary);
     if summary.uncertain > 0 {
         line.push_str(&format!(
             "; {} e-mails were being sent when the engine stopped and are not resent (see `warmup uncertain list`)",
@@ -102,6 +103,29 @@ pub(crate) fn describe(now: DateTime<Utc>, summary: &TickSummary) -> String {
         line.push_str(&failures);
     }
     line
+}
+
+/// What the tick decided about time: late sends skipped, same-day duplicates skipped,
+/// scheduled fires missed while the engine was down.
+fn describe_time(line: &mut String, summary: &TickSummary) {
+    if summary.late_skipped > 0 {
+        line.push_str(&format!(
+            "; {} e-mails skipped as too late (their node's `late` policy)",
+            summary.late_skipped
+        ));
+    }
+    if summary.duplicates_skipped > 0 {
+        line.push_str(&format!(
+            "; {} e-mails skipped: the customer already got one from this scenario that day",
+            summary.duplicates_skipped
+        ));
+    }
+    if summary.missed_fires > 0 {
+        line.push_str(&format!(
+            "; {} scheduled fires missed while the engine was down (see `warmup status`)",
+            summary.missed_fires
+        ));
+    }
 }
 
 /// Opens the project, its store and scenarios, and an engine with durable state.

@@ -60,6 +60,20 @@ impl RunContext {
         self.run.day.unwrap_or(1)
     }
 
+    /// Whether the run was started by a schedule (`on_date`, `repeat`): its e-mails are the
+    /// scenario's daily flow, at most one per customer and local day.
+    pub fn is_scheduled(&self) -> bool {
+        self.scenario
+            .index_of(&self.run.trigger)
+            .is_some_and(|trigger| {
+                matches!(
+                    self.scenario.node(trigger).kind,
+                    crate::scenario::compiled::NodeKind::OnDate(_)
+                        | crate::scenario::compiled::NodeKind::Repeat(_)
+                )
+            })
+    }
+
     /// The mailbox provider of a customer.
     pub fn provider_of(&self, customer: &CustomerView) -> String {
         let email = customer

@@ -13,6 +13,7 @@ pub mod clock;
 pub mod context;
 pub mod crash_point;
 pub mod customers;
+mod due;
 pub mod error;
 pub mod failures;
 mod feedback;

@@ -61,6 +61,13 @@ pub struct TickSummary {
     pub failures: super::failures::FailureTally,
     /// Customers a Klaviyo list call had nothing to do for (no `klaviyo_id`): passed on.
     pub webhook_skipped: u64,
+    /// E-mails not sent because the tick came too late for them (the node's `late` policy).
+    pub late_skipped: u64,
+    /// E-mails not sent because the customer already got one from another run of the
+    /// scenario on the same local day.
+    pub duplicates_skipped: u64,
+    /// Scheduled fires that will never run (missed while the engine was down).
+    pub missed_fires: u64,
 }
 
 impl TickSummary {
@@ -74,6 +81,8 @@ impl TickSummary {
         self.failed += wave.failed;
         self.failures.absorb(&wave.failures);
         self.webhook_skipped += wave.webhook_skipped;
+        self.late_skipped += wave.late_skipped;
+        self.duplicates_skipped += wave.duplicates_skipped;
     }
 
     /// Adds another tick's counts (a simulation sums its ticks).
@@ -88,6 +97,9 @@ impl TickSummary {
         self.failed += tick.failed;
         self.failures.absorb(&tick.failures);
         self.webhook_skipped += tick.webhook_skipped;
+        self.late_skipped += tick.late_skipped;
+        self.duplicates_skipped += tick.duplicates_skipped;
+        self.missed_fires += tick.missed_fires;
     }
 }
 
@@ -102,7 +114,7 @@ pub struct Engine {
     compiler: Compiler,
     versions: Mutex<HashMap<(String, String), Arc<Scenario>>>,
     durable: bool,
-    stop: StopFlag,
+    pub(super) stop: StopFlag,
 }
 
 impl Engine {
@@ -139,7 +151,7 @@ impl Engine {
     }
 
     /// Records the current scenario versions and, for triggers seen for the first time, that
-    /// they became active at `now`.
+    /// they became active on `now`'s local day (see [`super::schedule::activation_floor`]).
     pub fn register(&self, now: DateTime<Utc>) -> Result<()> {
         let cursor = self.access.next_event_seq()?;
         let mut commit = Commit::new();
@@ -150,9 +162,11 @@ impl Engine {
                 let id = &scenario.node(trigger).id;
                 if self.state.trigger_state(scenario.name(), id)?.is_none() {
                     let state = TriggerState {
-                        origin: now,
+                        origin: super::schedule::activation_floor(scenario.timezone(), now),
                         last_fired: None,
                         cursor,
+                        missed: 0,
+                        last_missed: None,
                     };
                     commit.put_trigger(scenario.name(), id, &state)?;
                 }
@@ -162,8 +176,10 @@ impl Engine {
         self.flush()
     }
 
-    /// One pass over everything due at `now`: resumes runs whose entry a crash interrupted,
-    /// starts the runs of due triggers, wakes parked tokens in due order, closes finished runs.
+    /// One pass over everything due at or before `now` (the real instant): resumes runs whose
+    /// entry a crash interrupted, then processes scheduled fires and parked tokens in due
+    /// order, each wave at its own due instant (the due module), then `on_event`
+    /// triggers, and closes finished runs.
     pub fn tick(&self, now: DateTime<Utc>) -> Result<TickSummary> {
         self.register(now)?;
         self.read_feedback()?;
@@ -176,13 +192,8 @@ impl Engine {
                 summary.add(self.enter(run, true, now)?);
             }
         }
-        self.fire_triggers(now, &mut summary)?;
-        while let Some(group) = self.state.first_due(now)? {
-            if self.stop.requested() {
-                return Err(EngineError::Stopped);
-            }
-            summary.add(self.wake(group, now)?);
-        }
+        self.run_due(now, &mut summary)?;
+        self.fire_event_triggers(now, &mut summary)?;
         self.close_runs()?;
         self.flush()?;
         Ok(summary)
@@ -250,7 +261,7 @@ impl Engine {
         Ok(RunContext::new(run, scenario, self.providers.clone()))
     }
 
-    pub(super) fn wave_env(&self) -> WaveEnv<'_> {
+    pub(super) fn wave_env(&self, real: DateTime<Utc>) -> WaveEnv<'_> {
         WaveEnv {
             access: self.access.as_ref(),
             state: &self.state,
@@ -258,11 +269,13 @@ impl Engine {
             env: &self.env,
             durable: self.durable,
             stop: &self.stop,
+            real,
         }
     }
 
-    /// Enters a run's audience (the trigger wave). On `replay` (after a crash), customers who
-    /// already hold a token are skipped: a customer enters a run at most once.
+    /// Enters a run's audience (the trigger wave), at the run's fire instant; `now` is the
+    /// real instant. On `replay` (after a crash), customers who already hold a token are
+    /// skipped: a customer enters a run at most once.
     pub(super) fn enter(
         &self,
         run: RunRecord,
@@ -278,8 +291,8 @@ impl Engine {
                     what: "run",
                     detail: format!("run {} names unknown trigger `{}`", run.id, run.trigger),
                 })?;
-        let env = self.wave_env();
-        let mut wave = Wave::new(&env, &context, now);
+        let env = self.wave_env(now);
+        let mut wave = Wave::new(&env, &context, run.fired_at);
         let mut entered = 0u64;
         let state = &self.state;
         let mut enter_one = |wave: &mut Wave<'_>,
@@ -317,8 +330,9 @@ impl Engine {
         Ok(summary)
     }
 
-    /// Wakes a group of parked tokens as one wave.
-    fn wake(&self, group: DueGroup, now: DateTime<Utc>) -> Result<WaveSummary> {
+    /// Wakes a group of parked tokens as one wave, at their due instant; `now` is the real
+    /// instant.
+    pub(super) fn wake(&self, group: DueGroup, now: DateTime<Utc>) -> Result<WaveSummary> {
         let run = self
             .state
             .run(group.run)?
@@ -328,8 +342,8 @@ impl Engine {
             })?;
         let context = self.context(run)?;
         let node = NodeIndex::new(group.node as usize);
-        let env = self.wave_env();
-        let mut wave = Wave::new(&env, &context, now);
+        let env = self.wave_env(now);
+        let mut wave = Wave::new(&env, &context, group.due);
         let mut after = None;
         let mut stale = 0;
         loop {

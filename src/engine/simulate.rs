@@ -101,8 +101,8 @@ pub fn simulate_with_progress(
         compiler,
         durable: false,
     });
-    // Active from just before the first instant, so a fire at local midnight of `from` counts.
-    engine.register(start - Duration::seconds(1))?;
+    // Active from the first simulated local day on, so a fire at its midnight counts.
+    engine.register(start)?;
     let mut summary = TickSummary::default();
     let mut now: DateTime<Utc> = start;
     loop {

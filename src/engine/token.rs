@@ -17,6 +17,8 @@ pub enum Mark {
     Failed,
     /// Parked there.
     Parked,
+    /// Skipped there by a rule of the engine, counted under this metric (e.g. `late_skipped`).
+    Skipped(&'static str),
 }
 
 /// One step of a token's path since it was last stored.

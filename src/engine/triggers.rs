@@ -11,7 +11,7 @@ use super::customers::LoggedCustomerEvent;
 use super::error::Result;
 use super::predicate::filter_matches;
 use super::runner::{Engine, TickSummary};
-use super::schedule::due_fire;
+use super::schedule::{owed, Fire, TICK_TOLERANCE};
 use super::state::{Commit, RunRecord, RunStatus, TriggerState};
 use crate::scenario::compiled::{NodeKind, OnEvent, Scenario};
 use crate::store::CONSENT_EVENT;
@@ -25,9 +25,140 @@ fn fires_on(logged: &LoggedCustomerEvent, origin: DateTime<Utc>) -> bool {
         && (logged.event.event_type != CONSENT_EVENT || logged.consent_changed)
 }
 
+/// A scheduled fire a tick owes: which trigger, and the fire (its instant orders it among
+/// the tick's other due work).
+#[derive(Debug, Clone)]
+pub(super) struct DueFire {
+    /// Position of the scenario in the engine's list (ties: scenario order).
+    pub scenario: usize,
+    /// The trigger's node id.
+    pub trigger: String,
+    /// The fire.
+    pub fire: Fire,
+}
+
 impl Engine {
-    /// Starts the run of every trigger that is due at `now` and enters its audience.
-    pub(super) fn fire_triggers(
+    /// The scheduled fires due at or before `now`, one per trigger, earliest first (ties in
+    /// scenario order, then trigger order); fires that will never run are recorded as missed.
+    pub(super) fn owed_fires(
+        &self,
+        now: DateTime<Utc>,
+        summary: &mut TickSummary,
+    ) -> Result<Vec<DueFire>> {
+        let mut due = Vec::new();
+        let mut commit = Commit::new();
+        for (position, scenario) in self.scenarios.iter().enumerate() {
+            for &trigger in scenario.triggers() {
+                let node = scenario.node(trigger);
+                if matches!(node.kind, NodeKind::OnEvent(_)) {
+                    continue;
+                }
+                let Some(state) = self.state.trigger_state(scenario.name(), &node.id)? else {
+                    continue;
+                };
+                let tz = scenario.timezone();
+                let owed = owed(
+                    &node.kind,
+                    tz,
+                    state.origin,
+                    state.floor(),
+                    now,
+                    TICK_TOLERANCE,
+                );
+                if owed.missed > 0 {
+                    summary.missed_fires += u64::from(owed.missed);
+                    tracing::warn!(
+                        scenario = scenario.name(),
+                        trigger = %node.id,
+                        missed = owed.missed,
+                        "scheduled fires missed while the engine was down; they will not run"
+                    );
+                    let missed = TriggerState {
+                        missed: state.missed.saturating_add(owed.missed),
+                        last_missed: owed.last_missed,
+                        ..state
+                    };
+                    commit.put_trigger(scenario.name(), &node.id, &missed)?;
+                }
+                if let Some(fire) = owed.run {
+                    due.push(DueFire {
+                        scenario: position,
+                        trigger: node.id.clone(),
+                        fire,
+                    });
+                }
+            }
+        }
+        self.state.commit(commit)?;
+        // A stable sort keeps scenario and trigger order among fires at one instant.
+        due.sort_by_key(|d| d.fire.at);
+        Ok(due)
+    }
+
+    /// Starts the run of a due fire and enters its audience, at the fire's instant.
+    pub(super) fn start_fire(
+        &self,
+        due: &DueFire,
+        now: DateTime<Utc>,
+        summary: &mut TickSummary,
+    ) -> Result<()> {
+        let scenario = self.scenarios[due.scenario].clone();
+        let Some(state) = self.state.trigger_state(scenario.name(), &due.trigger)? else {
+            return Ok(());
+        };
+        if state.last_fired.is_some_and(|last| last >= due.fire.at) {
+            return Ok(()); // never twice
+        }
+        let run = self.new_run(
+            &scenario,
+            &due.trigger,
+            due.fire.at,
+            due.fire.day,
+            Vec::new(),
+        )?;
+        let mut commit = Commit::new();
+        commit.put_run(&run)?;
+        let fired = TriggerState {
+            last_fired: Some(due.fire.at),
+            ..state
+        };
+        commit.put_trigger(scenario.name(), &due.trigger, &fired)?;
+        self.state.commit(commit)?;
+        self.flush()?;
+        super::crash_point::reached("run-created");
+        summary.runs_started += 1;
+        summary.add(self.enter(run, false, now)?);
+        Ok(())
+    }
+
+    /// The next fire of a scheduled trigger after what already ran: after its last fire (or
+    /// last missed one) as recorded in the store, so it does not depend on the wall clock.
+    /// A trigger the engine has not seen yet counts from the day of `now`, as a tick at `now`
+    /// would activate it.
+    pub fn next_fire_of(
+        &self,
+        scenario: &Scenario,
+        trigger: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Fire>> {
+        let Some(index) = scenario.index_of(trigger) else {
+            return Ok(None);
+        };
+        let tz = scenario.timezone();
+        let (origin, floor) = match self.state.trigger_state(scenario.name(), trigger)? {
+            Some(state) => (state.origin, state.floor()),
+            None => {
+                let origin = super::schedule::activation_floor(tz, now);
+                (origin, origin)
+            }
+        };
+        let kind = &scenario.node(index).kind;
+        Ok(super::schedule::next_fire(kind, tz, origin, floor))
+    }
+
+    /// Starts the runs of `on_event` triggers for the events recorded since they last
+    /// looked; they are due at `now`, after everything scheduled earlier.
+    pub(super) fn fire_event_triggers(
         &self,
         now: DateTime<Utc>,
         summary: &mut TickSummary,
@@ -36,39 +167,13 @@ impl Engine {
         for scenario in &scenarios {
             for &trigger in scenario.triggers() {
                 let node = scenario.node(trigger);
+                let NodeKind::OnEvent(on_event) = &node.kind else {
+                    continue;
+                };
                 let Some(state) = self.state.trigger_state(scenario.name(), &node.id)? else {
                     continue;
                 };
-                let run = match &node.kind {
-                    NodeKind::OnEvent(on_event) => {
-                        self.event_run(scenario, &node.id, on_event, state, now)?
-                    }
-                    kind => {
-                        let tz = scenario.timezone();
-                        match due_fire(kind, tz, state.origin, state.last_fired, now) {
-                            Some(fire) => {
-                                let run = self.new_run(
-                                    scenario,
-                                    &node.id,
-                                    fire.at,
-                                    fire.day,
-                                    Vec::new(),
-                                )?;
-                                let mut commit = Commit::new();
-                                commit.put_run(&run)?;
-                                let fired = TriggerState {
-                                    last_fired: Some(fire.at),
-                                    ..state
-                                };
-                                commit.put_trigger(scenario.name(), &node.id, &fired)?;
-                                self.state.commit(commit)?;
-                                Some(run)
-                            }
-                            None => None,
-                        }
-                    }
-                };
-                if let Some(run) = run {
+                if let Some(run) = self.event_run(scenario, &node.id, on_event, state, now)? {
                     self.flush()?;
                     super::crash_point::reached("run-created");
                     summary.runs_started += 1;

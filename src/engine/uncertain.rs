@@ -128,7 +128,7 @@ impl Engine {
             .state
             .token(email.run, email.customer)?
             .and_then(|token| token.event);
-        let env = self.wave_env();
+        let env = self.wave_env(now);
         let mut wave = Wave::new(&env, &context, now);
         let mut ledger = Confirmations::new(&self.state, env.durable, email.run, email.index);
         ledger.before_send(&[email.customer])?;

@@ -45,6 +45,10 @@ pub struct WaveEnv<'a> {
     pub durable: bool,
     /// Raised to stop between e-mails and webhook calls (shutdown).
     pub stop: &'a super::stop::StopFlag,
+    /// The real instant of the tick processing the wave (the wave's own "now" is the
+    /// instant it was due): what really happened is recorded at it, and lateness is
+    /// measured against it.
+    pub real: DateTime<Utc>,
 }
 
 /// What a wave did, for the tick's summary.
@@ -64,6 +68,11 @@ pub struct WaveSummary {
     pub failures: super::failures::FailureTally,
     /// Customers a Klaviyo list call had nothing to do for (no `klaviyo_id`).
     pub webhook_skipped: u64,
+    /// E-mails skipped by their node's `late` policy.
+    pub late_skipped: u64,
+    /// E-mails skipped because the customer already got one from another run of the
+    /// scenario on the same local day.
+    pub duplicates_skipped: u64,
 }
 
 /// One wave of one run.
@@ -81,7 +90,7 @@ pub struct Wave<'a> {
 }
 
 impl<'a> Wave<'a> {
-    /// A wave of `run` at `now`.
+    /// A wave of `run` due at `now`: every decision in it is taken at that instant.
     pub fn new(env: &'a WaveEnv<'a>, run: &'a RunContext, now: DateTime<Utc>) -> Self {
         let order = petgraph::algo::toposort(run.scenario.graph(), None).unwrap_or_default();
         Self {
@@ -219,6 +228,22 @@ impl<'a> Wave<'a> {
         }
     }
 
+    /// A token's step is skipped by a rule of the engine (counted under `metric` at the
+    /// node): its path ends there.
+    pub(super) fn skip(
+        &mut self,
+        node: NodeIndex,
+        mut token: Token,
+        metric: &'static str,
+    ) -> Result<()> {
+        token.path.push(Step {
+            node,
+            entered: true,
+            mark: Mark::Skipped(metric),
+        });
+        self.end(token)
+    }
+
     /// Parks a token at a wait node until `due`.
     pub(super) fn park(
         &mut self,
@@ -296,6 +321,7 @@ impl<'a> Wave<'a> {
             match step.mark {
                 Mark::Left(port) => commit.count(run, self.date, id, &port.to_string(), 1),
                 Mark::Failed => commit.count(run, self.date, id, "failed", 1),
+                Mark::Skipped(metric) => commit.count(run, self.date, id, metric, 1),
                 Mark::Parked => {}
             }
         }
@@ -337,6 +363,7 @@ impl<'a> Wave<'a> {
             match mark {
                 Mark::Left(port) => commit.count(run, self.date, id, &port.to_string(), count),
                 Mark::Failed => commit.count(run, self.date, id, "failed", count),
+                Mark::Skipped(metric) => commit.count(run, self.date, id, metric, count),
                 Mark::Parked => {}
             }
         }

@@ -250,12 +250,7 @@ fn next_fires(
         let scenario = Arc::clone(scenario);
         for &trigger in scenario.triggers() {
             let node = scenario.node(trigger);
-            let origin = engine
-                .state()
-                .trigger_state(scenario.name(), &node.id)?
-                .map_or(now, |t| t.origin);
-            let fire =
-                crate::engine::schedule::next_fire(&node.kind, scenario.timezone(), origin, now);
+            let fire = engine.next_fire_of(&scenario, &node.id, now)?;
             fires.push(NextFire {
                 scenario: scenario.name().to_owned(),
                 trigger: node.id.clone(),

@@ -3,8 +3,8 @@
 pub use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 pub use chrono_tz::Tz;
 pub use warmup::engine::schedule::{
-    due_fire, due_fire_within, fires_between, next_fire, next_local_time, resolve_local, Fire,
-    TICK_TOLERANCE,
+    activation_floor, due_fire, due_fire_within, fires_between, next_fire, next_local_time, owed,
+    resolve_local, Fire, Owed, TICK_TOLERANCE,
 };
 pub use warmup::scenario::compiled::{NodeKind, OnDate, Repeat, Schedule, Wait};
 pub use warmup::scenario::model::CatchUp;

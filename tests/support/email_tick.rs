@@ -11,8 +11,9 @@ use serde_json::json;
 
 use super::email_setup::{project, Project};
 
-/// When the scenario is activated (no fire yet), and just after the day-3 fire.
-pub const ACTIVATE_AT: &str = "2026-11-30T12:00:00Z";
+/// When the scenario is activated (on day 3, before its 09:00 fire: a scenario activated
+/// later on a fire's day runs that fire), and just after the day-3 fire.
+pub const ACTIVATE_AT: &str = "2026-12-01T00:30:00Z";
 pub const SEND_AT: &str = "2026-12-01T09:00:30Z";
 
 /// A project folder with `warmup.yaml` sending through `transport` (JSON, as in the project

@@ -13,7 +13,7 @@ use super::email_ledger::{Confirmations, Stat};
 use crate::engine::actions_port::{ActionOutcome, EmailRequest};
 use crate::engine::customers::{CustomerEvent, CustomerView};
 use crate::engine::error::{EngineError, Result};
-use crate::engine::state::LedgerState;
+use crate::engine::state::{Commit, LedgerState};
 use crate::engine::step::StepFailure;
 use crate::engine::token::Token;
 use crate::engine::wave::Wave;
@@ -42,7 +42,7 @@ impl Wave<'_> {
         email: &EmailNode,
         tokens: Vec<Token>,
     ) -> Result<()> {
-        let to_send = self.email_unsent(node, tokens)?;
+        let to_send = self.email_unsent(node, email, tokens)?;
         if to_send.is_empty() {
             return Ok(());
         }
@@ -56,13 +56,22 @@ impl Wave<'_> {
 
     /// The tokens whose e-mail was never attempted; the others move on (sent) or fail (an
     /// earlier attempt failed or may have been sent).
-    fn email_unsent(&mut self, node: NodeIndex, tokens: Vec<Token>) -> Result<Vec<Token>> {
+    fn email_unsent(
+        &mut self,
+        node: NodeIndex,
+        email: &EmailNode,
+        tokens: Vec<Token>,
+    ) -> Result<Vec<Token>> {
         let run = self.run.run.id;
         let index = node.index() as u32;
         let mut to_send = Vec::with_capacity(tokens.len());
         for token in tokens {
             match self.env.state.ledger(run, index, token.customer.id)? {
-                None => to_send.push(token),
+                None => {
+                    if let Some(token) = self.admit_email(node, email, token)? {
+                        to_send.push(token);
+                    }
+                }
                 Some(LedgerState::Done) => self.leave(node, token, Port::Next, true)?,
                 Some(LedgerState::Intent) => {
                     let mut token = token;
@@ -97,6 +106,11 @@ impl Wave<'_> {
         let run = self.run.run.id;
         let index = node.index() as u32;
         let ids: Vec<u64> = to_send.iter().map(|token| token.customer.id).collect();
+        // The customers' local days are claimed before any of them is sent; the first group
+        // of intents flushes the claims with it.
+        let mut claims = Commit::new();
+        self.claim_days(&to_send, &mut claims);
+        self.env.state.commit(claims)?;
         let mut ledger = Confirmations::new(self.env.state, self.env.durable, run, index);
         let mut sent = Ok(());
         for (position, token) in to_send.into_iter().enumerate() {
@@ -218,6 +232,9 @@ impl Wave<'_> {
         if let Some(message_id) = message_id {
             properties.insert("message_id".into(), message_id.into());
         }
+        // The event is at the instant the send was due (what later decisions read); when it
+        // really went out is kept beside it.
+        properties.insert("sent_at".into(), self.env.real.to_rfc3339().into());
         if let ActionOutcome::Failed(reason) | ActionOutcome::Bounced(reason) = &outcome {
             properties.insert("reason".into(), reason.clone().into());
         }

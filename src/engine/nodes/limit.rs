@@ -205,7 +205,7 @@ impl Wave<'_> {
                 cap = cap.min(held);
             }
         }
-        let cap_key = match limit.per {
+        let cap_key = match self.limit_scope(limit) {
             LimitScope::Run => format!("run/{}/{id}/{group}", self.run.run.id),
             LimitScope::Day => format!("day/{}/{id}/{}/{group}", self.run.run.scenario, self.date),
         };
@@ -218,6 +218,25 @@ impl Wave<'_> {
             cap,
         });
         Ok((cap.saturating_sub(used) as usize, cap_key))
+    }
+
+    /// The window the limit counts in: as written, else per day in runs of a `repeat`
+    /// (one day's cap whatever runs overlap on it), per run otherwise.
+    fn limit_scope(&self, limit: &Limit) -> LimitScope {
+        limit.per.unwrap_or_else(|| {
+            let trigger = self.run.scenario.index_of(&self.run.run.trigger);
+            let repeat = trigger.is_some_and(|t| {
+                matches!(
+                    self.run.scenario.node(t).kind,
+                    crate::scenario::compiled::NodeKind::Repeat(_)
+                )
+            });
+            if repeat {
+                LimitScope::Day
+            } else {
+                LimitScope::Run
+            }
+        })
     }
 
     /// A group's cap on a `day` of the plan, before the guard.

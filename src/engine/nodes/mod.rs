@@ -3,6 +3,7 @@
 
 pub mod email;
 pub mod email_ledger;
+pub mod late;
 pub mod limit;
 pub mod properties;
 pub mod split;

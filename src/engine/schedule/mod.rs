@@ -16,8 +16,12 @@
 //!   without `start`, on the first fire after `origin`; it counts fires.
 //! - Catch-up: under `run`, a tick fires the most recent fire not yet fired, once; older
 //!   missed fires are dropped. Under `skip`, a tick fires only a fire that is at most
-//!   [`TICK_TOLERANCE`] old. A fire at or before `last_fired` is never returned.
+//!   [`TICK_TOLERANCE`] old. A fire at or before `last_fired` is never returned. [`owed`]
+//!   also counts the dropped fires, so the engine reports them as missed (once).
+//! - The engine activates a trigger from the start of the local day it first sees it on
+//!   ([`activation_floor`]), so a fire earlier that day is still due.
 
+mod catch_up;
 mod fires;
 mod local;
 mod series;
@@ -28,6 +32,7 @@ use serde::Serialize;
 
 use crate::scenario::compiled::NodeKind;
 use crate::scenario::model::CatchUp;
+pub use catch_up::{activation_floor, owed, Owed};
 use fires::{day_of, latest, Forward, Found};
 pub use local::resolve_local;
 use series::{Pattern, Series};

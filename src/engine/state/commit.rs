@@ -143,6 +143,14 @@ impl Commit {
         self.ops.push((keys::ledger(run, node, customer), None));
     }
 
+    /// Records that a scheduled run of a scenario e-mails a customer on a local day.
+    pub fn mailed(&mut self, scenario: &str, date: NaiveDate, customer: u64, run: RunId) {
+        self.ops.push((
+            keys::mailed(scenario, date, customer),
+            Some(run.to_be_bytes().to_vec()),
+        ));
+    }
+
     /// Adds to a campaign-event statistic.
     pub fn stat(&mut self, scenario: &str, date: NaiveDate, group: &str, action: &str, delta: i64) {
         *self

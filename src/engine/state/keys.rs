@@ -17,6 +17,7 @@
 //! | `s`    | scenario, 0, local date (4), group, 0, action       | campaign events (8)       |
 //! | `m`    | name                                                | meta value                |
 //! | `x`    | run (8), node id, 0, failure reason                 | customers (8)             |
+//! | `e`    | scenario, 0, local date (4), customer (8)           | run that e-mailed (8)     |
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 
@@ -89,6 +90,19 @@ pub fn due(at: DateTime<Utc>, run: u64, node: u32, customer: u64) -> Vec<u8> {
 /// Prefix of one due group: tokens of one run at one node due at one instant.
 pub fn due_group(at: DateTime<Utc>, run: u64, node: u32) -> Vec<u8> {
     key(b'd', &[&time(at), &run.to_be_bytes(), &node.to_be_bytes()])
+}
+
+/// Key of "this customer was e-mailed by a scheduled run of the scenario on this local day".
+pub fn mailed(scenario: &str, date: NaiveDate, customer: u64) -> Vec<u8> {
+    key(
+        b'e',
+        &[
+            scenario.as_bytes(),
+            &[0],
+            &self::date(date),
+            &customer.to_be_bytes(),
+        ],
+    )
 }
 
 /// Ledger key.

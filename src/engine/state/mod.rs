@@ -237,6 +237,14 @@ impl EngineState {
         self.u64_value(&keys::key(b'k', &[key.as_bytes()]))
     }
 
+    /// The scheduled run of a scenario that e-mailed a customer on a local day, if any.
+    pub fn mailed(&self, scenario: &str, date: NaiveDate, customer: u64) -> Result<Option<RunId>> {
+        Ok(self
+            .kv
+            .get(&keys::mailed(scenario, date, customer))?
+            .and_then(|v| keys::u64_at(&v, 0)))
+    }
+
     /// A ledger entry.
     pub fn ledger(&self, run: RunId, node: u32, customer: u64) -> Result<Option<LedgerState>> {
         Ok(self

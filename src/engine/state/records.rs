@@ -83,6 +83,23 @@ pub struct TriggerState {
     /// `on_event`: the next event-log sequence to read.
     #[serde(default)]
     pub cursor: u64,
+    /// Scheduled fires that will never run (missed while the engine was down, beyond what
+    /// `catch_up` runs), reported by `status` and the tick summary.
+    #[serde(default)]
+    pub missed: u32,
+    /// The latest fire counted in `missed`; fires up to it are never looked at again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_missed: Option<DateTime<Utc>>,
+}
+
+impl TriggerState {
+    /// Fires at or before this instant are done with: run, missed, or before activation.
+    pub fn floor(&self) -> DateTime<Utc> {
+        [self.last_fired, self.last_missed]
+            .into_iter()
+            .flatten()
+            .fold(self.origin, DateTime::max)
+    }
 }
 
 /// The state of a side effect in the ledger.

@@ -43,6 +43,17 @@ pub fn check(cx: &mut Cx<'_>, n: &EmailNode, path: &YamlPath) -> bool {
     if let Some(category) = &n.category {
         cx.consent_category(&path.key("category"), category);
     }
+    if let Some(after) = n.late.as_ref().and_then(|late| late.after.as_deref()) {
+        let at = path.key("late").key("after");
+        ok &= cx
+            .parse(
+                &at,
+                Code::InvalidDuration,
+                after,
+                crate::scenario::time::parse_duration,
+            )
+            .is_some();
+    }
     ok
 }
 

@@ -147,8 +147,8 @@ pub enum Wait {
 pub struct Limit {
     /// Grouping (None: one group named `all`).
     pub group_by: Option<GroupBy>,
-    /// Per run or per day.
-    pub per: LimitScope,
+    /// Per run or per day, as written (`None`: per day in runs of a `repeat`, else per run).
+    pub per: Option<LimitScope>,
     /// Where caps come from.
     pub caps: CapSource,
     /// Priority rules in order.

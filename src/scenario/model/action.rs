@@ -196,6 +196,11 @@ pub struct EmailNode {
     /// Node the customer enters after the message was accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next: Option<NodeId>,
+    /// When the engine gets to this e-mail later than it was due: how late it may still go
+    /// out. Default: while it is still the local day it was due on; after that it is skipped
+    /// and counted as `late_skipped`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late: Option<super::LatePolicy>,
     /// Node the customer enters when sending failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_failure: Option<NodeId>,

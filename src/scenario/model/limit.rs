@@ -20,9 +20,11 @@ pub struct LimitNode {
     /// How customers are grouped; each group has its own cap. Default: one group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_by: Option<GroupBy>,
-    /// Whether the cap counts per run (default) or per local calendar day across runs.
-    #[serde(default)]
-    pub per: LimitScope,
+    /// Whether the cap counts per run or per local calendar day across runs. Default: `day`
+    /// in runs of a `repeat` trigger (a day's cap holds even when a caught-up run and the
+    /// next day's overlap), `run` otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per: Option<LimitScope>,
     /// The same cap for every group: a number or a template of `day`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cap: Option<CapValue>,

@@ -5,6 +5,7 @@
 //! `passed`/`over`, `on_failure`, split branches).
 
 mod action;
+mod late;
 mod limit;
 mod operator;
 mod predicate;
@@ -16,6 +17,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use action::{Batch, EmailNode, HttpMethod, Preset, Retry, WebhookNode};
+pub use late::{LateAction, LatePolicy};
 pub use limit::{CapValue, GroupBy, Guard, GuardAction, LimitNode, LimitScope, PriorityRule};
 pub use operator::{
     AddEventNode, ConditionNode, SetPropertyNode, SplitBranch, SplitNode, WaitNode,
