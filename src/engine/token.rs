@@ -17,8 +17,27 @@ pub enum Mark {
     Failed,
     /// Parked there.
     Parked,
-    /// Skipped there by a rule of the engine, counted under this metric (e.g. `late_skipped`).
-    Skipped(&'static str),
+    /// Skipped there by a rule of the engine.
+    Skipped(Skip),
+}
+
+/// Why the engine skipped a token's step; each reason has its own counter at the node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Skip {
+    /// Too late for its node's `late` policy.
+    Late,
+    /// The customer's local day was already claimed by another run of the scenario.
+    Duplicate,
+}
+
+impl Skip {
+    /// The counter it is kept under.
+    pub fn metric(self) -> &'static str {
+        match self {
+            Skip::Late => "late_skipped",
+            Skip::Duplicate => "duplicate_skipped",
+        }
+    }
 }
 
 /// One step of a token's path since it was last stored.

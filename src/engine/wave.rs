@@ -25,7 +25,7 @@ use super::nodes::limit::LimitAcc;
 use super::predicate::Evaluation;
 use super::state::{Commit, EngineState, TokenRecord, TokenState};
 use super::step::StepFailure;
-use super::token::{Mark, Origin, Step, Token};
+use super::token::{Mark, Origin, Skip, Step, Token};
 use crate::scenario::compiled::{NodeKind, Port};
 
 /// Commit settled tokens in chunks of about this many changes.
@@ -228,18 +228,13 @@ impl<'a> Wave<'a> {
         }
     }
 
-    /// A token's step is skipped by a rule of the engine (counted under `metric` at the
-    /// node): its path ends there.
-    pub(super) fn skip(
-        &mut self,
-        node: NodeIndex,
-        mut token: Token,
-        metric: &'static str,
-    ) -> Result<()> {
+    /// A token's step is skipped by a rule of the engine (counted under the reason's metric
+    /// at the node): its path ends there.
+    pub(super) fn skip(&mut self, node: NodeIndex, mut token: Token, skip: Skip) -> Result<()> {
         token.path.push(Step {
             node,
             entered: true,
-            mark: Mark::Skipped(metric),
+            mark: Mark::Skipped(skip),
         });
         self.end(token)
     }
@@ -321,7 +316,7 @@ impl<'a> Wave<'a> {
             match step.mark {
                 Mark::Left(port) => commit.count(run, self.date, id, &port.to_string(), 1),
                 Mark::Failed => commit.count(run, self.date, id, "failed", 1),
-                Mark::Skipped(metric) => commit.count(run, self.date, id, metric, 1),
+                Mark::Skipped(skip) => commit.count(run, self.date, id, skip.metric(), 1),
                 Mark::Parked => {}
             }
         }
@@ -363,7 +358,7 @@ impl<'a> Wave<'a> {
             match mark {
                 Mark::Left(port) => commit.count(run, self.date, id, &port.to_string(), count),
                 Mark::Failed => commit.count(run, self.date, id, "failed", count),
-                Mark::Skipped(metric) => commit.count(run, self.date, id, metric, count),
+                Mark::Skipped(skip) => commit.count(run, self.date, id, skip.metric(), count),
                 Mark::Parked => {}
             }
         }

@@ -14,15 +14,10 @@ use petgraph::graph::NodeIndex;
 
 use crate::engine::error::Result;
 use crate::engine::state::Commit;
-use crate::engine::token::Token;
+use crate::engine::token::{Skip, Token};
 use crate::engine::wave::Wave;
 use crate::scenario::model::{EmailNode, LateAction, LatePolicy};
 use crate::scenario::time::parse_duration;
-
-/// The counter of e-mails skipped for lateness.
-pub const LATE_SKIPPED: &str = "late_skipped";
-/// The counter of e-mails skipped because the customer's day was already claimed.
-pub const DUPLICATE_SKIPPED: &str = "duplicate_skipped";
 
 impl Wave<'_> {
     /// Lets a token on to be e-mailed, or ends its path (counted) when the send is too late
@@ -35,7 +30,7 @@ impl Wave<'_> {
     ) -> Result<Option<Token>> {
         if self.too_late(email.late.as_ref()) {
             self.summary.late_skipped += 1;
-            self.skip(node, token, LATE_SKIPPED)?;
+            self.skip(node, token, Skip::Late)?;
             return Ok(None);
         }
         if self.run.is_scheduled() {
@@ -46,7 +41,7 @@ impl Wave<'_> {
                 .mailed(scenario, self.date, token.customer.id)?;
             if claimed.is_some_and(|run| run != self.run.run.id) {
                 self.summary.duplicates_skipped += 1;
-                self.skip(node, token, DUPLICATE_SKIPPED)?;
+                self.skip(node, token, Skip::Duplicate)?;
                 return Ok(None);
             }
         }
