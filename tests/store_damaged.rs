@@ -161,7 +161,9 @@ fn every_damage_ends_in_a_count_or_a_clear_error() {
         .len();
     type Damage = Box<dyn Fn(&Path)>;
     let mut cases: Vec<(String, Damage)> = Vec::new();
-    for percent in (0..100).step_by(4) {
+    // Every percent: where sled puts the customers' pages varies from run to run, and the
+    // last assertion needs some flips to land on them.
+    for percent in 0..100 {
         let at = db_len * percent / 100;
         cases.push((
             format!("db flipped at {percent} %"),
