@@ -1,18 +1,17 @@
 //! `/api/lists`, a list, its members and membership changes.
 
-use std::ops::Bound;
-
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde_json::{json, Value};
 
 use super::body;
+use super::members::{self, MemberPage, MembersQuery, LIST_MEMBER_FILTERS};
 use crate::klaviyo::fake::errors::ApiError;
 use crate::klaviyo::fake::filter::{self, Allowed, Condition, Kind, Op};
-use crate::klaviyo::fake::model::{List, Profile};
+use crate::klaviyo::fake::model::List;
 use crate::klaviyo::fake::pagination::{links, Query};
 use crate::klaviyo::fake::render;
 use crate::klaviyo::fake::server::{document, App};
@@ -27,34 +26,12 @@ const LIST_FILTERS: &[Allowed] = &[
     ("updated", Kind::Time, &[Op::GreaterThan]),
 ];
 
-const RANGE: &[Op] = &[
-    Op::GreaterThan,
-    Op::GreaterOrEqual,
-    Op::LessThan,
-    Op::LessOrEqual,
-];
-const MEMBER_FILTERS: &[Allowed] = &[
-    ("email", Kind::Text, &[Op::Any, Op::Equals]),
-    ("phone_number", Kind::Text, &[Op::Any, Op::Equals]),
-    ("push_token", Kind::Text, &[Op::Any, Op::Equals]),
-    ("joined_group_at", Kind::Time, RANGE),
-];
-
 fn list_matches(l: &List, c: &Condition) -> bool {
     match c.field.as_str() {
         "name" => c.matches_text(Some(&l.name)),
         "id" => c.matches_text(Some(&l.id)),
         "created" => c.matches_time(l.created),
         _ => c.matches_time(l.updated),
-    }
-}
-
-fn member_matches(p: &Profile, joined: DateTime<Utc>, c: &Condition) -> bool {
-    match c.field.as_str() {
-        "email" => c.matches_text(p.email.as_deref()),
-        "phone_number" => c.matches_text(p.phone_number.as_deref()),
-        "push_token" => false,
-        _ => c.matches_time(joined),
     }
 }
 
@@ -118,39 +95,12 @@ pub async fn one(
     Ok(document(StatusCode::OK, json!({"data": data})))
 }
 
-/// Members of a page as (profile index, joined) and the id the next page starts after.
-type MemberPage = (Vec<(usize, DateTime<Utc>)>, Option<String>);
-
 /// One page of a list's members: (profile index, joined) pairs and the next cursor id.
 fn member_page(app: &App, id: &str, query: &Query) -> Result<MemberPage, ApiError> {
-    let size = query.page_size(20, 100)?;
-    query.check_sort(&["joined_group_at"])?;
-    let conditions = match query.get("filter") {
-        Some(text) => filter::parse(text, MEMBER_FILTERS)?,
-        None => Vec::new(),
-    };
-    let after = query.cursor()?;
+    let wanted = MembersQuery::parse(query, LIST_MEMBER_FILTERS)?;
     let state = app.state();
     let list = state.list(id).ok_or_else(|| unknown_list(id))?;
-    let lower = match &after {
-        Some(after) => Bound::Excluded(after.clone()),
-        None => Bound::Unbounded,
-    };
-    let mut hits = list
-        .members
-        .range((lower, Bound::Unbounded))
-        .filter_map(|(pid, joined)| state.profile_index(pid).map(|i| (i, *joined)))
-        .filter(|(i, joined)| {
-            conditions
-                .iter()
-                .all(|c| member_matches(&state.profiles[*i], *joined, c))
-        });
-    let page: Vec<(usize, DateTime<Utc>)> = hits.by_ref().take(size).collect();
-    let more = page.len() == size && hits.next().is_some();
-    let next = more
-        .then(|| page.last().map(|(i, _)| state.profiles[*i].id.clone()))
-        .flatten();
-    Ok((page, next))
+    Ok(wanted.page(&state, &list.members))
 }
 
 /// GET /api/lists/{id}/profiles: member profiles with `joined_group_at`.
@@ -161,20 +111,8 @@ pub async fn profiles(
 ) -> Result<Response, ApiError> {
     let query = Query::parse(raw.as_deref());
     let (page, next) = member_page(&app, &id, &query)?;
-    let subscriptions = query.wants_additional("profile", "subscriptions");
-    let fields = query.list("fields[profile]");
     let state = app.state();
-    let data: Vec<Value> = page
-        .iter()
-        .map(|(i, joined)| {
-            let mut doc = render::profile(app.base(), &state.profiles[*i], subscriptions, None);
-            if let Some(attributes) = doc["attributes"].as_object_mut() {
-                attributes.insert("joined_group_at".into(), render::time(*joined).into());
-                render::sparse(attributes, fields.as_deref());
-            }
-            doc
-        })
-        .collect();
+    let data = members::documents(app.base(), &state, &page, &query);
     let links = links(
         app.base(),
         &format!("/api/lists/{id}/profiles/"),

@@ -3,6 +3,7 @@
 pub mod events;
 pub mod jobs;
 pub mod lists;
+mod members;
 pub mod profiles;
 pub mod segments;
 
