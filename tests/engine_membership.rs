@@ -1,30 +1,16 @@
 //! `klaviyo_list` / `klaviyo_segment` read the memberships the Klaviyo sync keeps on each
 //! customer: in a condition (with the list id from `params`) and in a limit's priority.
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::Path;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use support::memory_engine::{at, engine, project};
+
 use serde_json::json;
-use warmup::engine::{
-    CapturingActions, CustomerAccess, CustomerView, Engine, EngineParts, EngineState,
-    MemoryCustomers,
-};
-use warmup::project::Project;
+use warmup::engine::{CustomerView, MemoryCustomers};
 use warmup::scenario::compile_str;
-
-fn project() -> Project {
-    Project::load(Some(
-        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("warmup.yaml"),
-    ))
-    .unwrap()
-}
-
-fn at(text: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(text)
-        .unwrap()
-        .with_timezone(&Utc)
-}
 
 /// Ten gmail customers; ids 2, 5 and 9 are on list `XyZ123` (5 also on `Other1`), ids 3 and
 /// 8 in segment `Eng90D`; id 7 carries the list id as a plain string (as an import writes it).
@@ -51,23 +37,7 @@ fn customers() -> Arc<MemoryCustomers> {
 }
 
 fn sent_by(yaml: &str) -> Vec<u64> {
-    let project = project();
-    let scenario =
-        compile_str(yaml, Path::new("test.yaml"), &project).unwrap_or_else(|d| panic!("{d}"));
-    let actions = Arc::new(CapturingActions::keeping());
-    let compiler_project = project.clone();
-    let access: Arc<dyn CustomerAccess> = customers();
-    let engine = Engine::new(EngineParts {
-        access,
-        state: EngineState::in_memory(),
-        actions: actions.clone(),
-        providers: project.mailbox_providers(),
-        scenarios: vec![scenario],
-        compiler: Box::new(move |s| {
-            compile_str(s, Path::new("stored"), &compiler_project).map_err(|d| d.to_string())
-        }),
-        durable: false,
-    });
+    let (engine, actions) = engine(yaml, customers());
     engine.register(at("2026-11-30T00:00:00Z")).unwrap();
     engine.tick(at("2026-12-01T00:00:00+01:00")).unwrap();
     let mut sent: Vec<u64> = actions.emails().iter().map(|e| e.customer).collect();

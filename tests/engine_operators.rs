@@ -2,31 +2,16 @@
 //! split, set_property / add_event, waits, `on_event` runs, and runs pinned to the scenario
 //! version that started them.
 
-use std::path::{Path, PathBuf};
+mod support;
+
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
+use support::memory_engine::{at, engine, engine_with};
+
+use chrono::Duration;
 use serde_json::json;
 use warmup::engine::state::SledKv;
-use warmup::engine::{
-    CapturingActions, CustomerAccess, CustomerEvent, CustomerView, Engine, EngineParts,
-    EngineState, MemoryCustomers,
-};
-use warmup::project::Project;
-use warmup::scenario::compile_str;
-
-fn project() -> Project {
-    Project::load(Some(
-        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("warmup.yaml"),
-    ))
-    .unwrap()
-}
-
-fn at(text: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(text)
-        .unwrap()
-        .with_timezone(&Utc)
-}
+use warmup::engine::{CustomerAccess, CustomerEvent, CustomerView, EngineState, MemoryCustomers};
 
 fn customers(n: u64) -> Arc<MemoryCustomers> {
     let customers = MemoryCustomers::new();
@@ -50,34 +35,6 @@ fn customers(n: u64) -> Arc<MemoryCustomers> {
         });
     }
     Arc::new(customers)
-}
-
-fn engine_with(
-    yaml: &str,
-    access: Arc<dyn CustomerAccess>,
-    state: EngineState,
-) -> (Engine, Arc<CapturingActions>) {
-    let project = project();
-    let scenario =
-        compile_str(yaml, Path::new("test.yaml"), &project).unwrap_or_else(|d| panic!("{d}"));
-    let actions = Arc::new(CapturingActions::keeping());
-    let compiler_project = project.clone();
-    let engine = Engine::new(EngineParts {
-        access,
-        state,
-        actions: actions.clone(),
-        providers: project.mailbox_providers(),
-        scenarios: vec![scenario],
-        compiler: Box::new(move |s| {
-            compile_str(s, Path::new("stored"), &compiler_project).map_err(|d| d.to_string())
-        }),
-        durable: false,
-    });
-    (engine, actions)
-}
-
-fn engine(yaml: &str, access: Arc<dyn CustomerAccess>) -> (Engine, Arc<CapturingActions>) {
-    engine_with(yaml, access, EngineState::in_memory())
 }
 
 const LIMIT: &str = r#"

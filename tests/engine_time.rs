@@ -3,29 +3,17 @@
 //! and local day across overlapping runs, `per: day` as the default of limits in `repeat`
 //! runs, activation during a fire's day, and `late.after` checked by the compiler.
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::Path;
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use support::memory_engine::{at, engine, project};
+
+use chrono::NaiveDate;
 use serde_json::json;
-use warmup::engine::{
-    CapturingActions, CustomerView, Engine, EngineParts, EngineState, MemoryCustomers, TickSummary,
-};
-use warmup::project::Project;
+use warmup::engine::{CapturingActions, CustomerView, Engine, MemoryCustomers, TickSummary};
 use warmup::scenario::compile_str;
-
-fn project() -> Project {
-    Project::load(Some(
-        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("warmup.yaml"),
-    ))
-    .unwrap()
-}
-
-fn at(text: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(text)
-        .unwrap()
-        .with_timezone(&Utc)
-}
 
 fn customers(n: u64) -> Arc<MemoryCustomers> {
     let customers = MemoryCustomers::new();
@@ -40,23 +28,7 @@ fn customers(n: u64) -> Arc<MemoryCustomers> {
 }
 
 fn engine_of(yaml: &str, access: Arc<MemoryCustomers>) -> (Engine, Arc<CapturingActions>) {
-    let project = project();
-    let scenario =
-        compile_str(yaml, Path::new("test.yaml"), &project).unwrap_or_else(|d| panic!("{d}"));
-    let actions = Arc::new(CapturingActions::keeping());
-    let compiler_project = project.clone();
-    let engine = Engine::new(EngineParts {
-        access,
-        state: EngineState::in_memory(),
-        actions: actions.clone(),
-        providers: project.mailbox_providers(),
-        scenarios: vec![scenario],
-        compiler: Box::new(move |s| {
-            compile_str(s, Path::new("stored"), &compiler_project).map_err(|d| d.to_string())
-        }),
-        durable: false,
-    });
-    (engine, actions)
+    engine(yaml, access)
 }
 
 /// Ticks at each instant; the summed summary.

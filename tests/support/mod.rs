@@ -6,6 +6,7 @@ pub mod email_tick;
 pub mod email_wave;
 pub mod fake_klaviyo;
 pub mod fake_klaviyo_routes;
+pub mod memory_engine;
 pub mod scripted_http;
 pub mod smtp_server;
 pub mod tls;
